@@ -411,6 +411,17 @@ mod tests {
     }
 
     #[test]
+    fn documented_example_is_exactly_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/porthole.toml");
+        let c = Config::load(Some(&path), vec![], &Overrides::default()).unwrap();
+        assert_eq!(
+            toml::to_string(&c).unwrap(),
+            toml::to_string(&Config::default()).unwrap(),
+            "config/porthole.toml must document every key with its default"
+        );
+    }
+
+    #[test]
     fn bad_values_explained() {
         let env = vec![("PORTHOLE_LOG_FORMAT".to_string(), "xml".to_string())];
         let c = Config::load(None, env, &Overrides::default()).unwrap();

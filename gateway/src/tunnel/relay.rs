@@ -4,8 +4,9 @@
 //!
 //! ```text
 //!  guacd ──read──► upstream reader ──data queue──► WebSocket writer ──► browser
-//!                                   (DATA_QUEUE frames: the reader waits = back-pressure
-//!                                    to guacd, which paces the owner as it always does)
+//!                                   (`tunnel.browser_queue_bytes` of frames: the reader
+//!                                    waits = back-pressure to guacd, which paces the
+//!                                    owner as it always does)
 //!  browser ──► browser reader ──upstream queue──► guacd writer ──► guacd
 //!              │                (UPSTREAM_QUEUE instructions: the browser reader waits,
 //!              │                 so a guacd that stops reading stops reading the socket)
@@ -43,9 +44,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn, Instrument};
 
-/// Frames of guacd output waiting for the browser. Full: the upstream reader waits
-/// (back-pressure to guacd). Each frame holds one read of at most ~64 KiB.
-const DATA_QUEUE: usize = 64;
 /// Control messages to the browser (ping echoes, stream refusals, the close). Full: the
 /// browser reader waits.
 const CONTROL_QUEUE: usize = 32;
@@ -103,7 +101,17 @@ pub async fn run_tunnel(
         let _guard = OpenGuard(state.metrics.clone());
 
         let (sink, stream) = socket.split();
-        let (data_tx, data_rx) = mpsc::channel::<Bytes>(DATA_QUEUE);
+        // Frames of guacd output waiting for the browser: `tunnel.browser_queue_bytes`
+        // worth of reads (each at most READ_CHUNK, plus the tail of one instruction).
+        // Full: the upstream reader waits, which back-pressures guacd, which paces the
+        // owner's session as it always does.
+        let frames = state
+            .config
+            .tunnel
+            .browser_queue_bytes
+            .div_ceil(READ_CHUNK)
+            .max(1);
+        let (data_tx, data_rx) = mpsc::channel::<Bytes>(frames);
         let (ctl_tx, ctl_rx) = mpsc::channel::<Control>(CONTROL_QUEUE);
         let writer = tokio::spawn(ws_writer(sink, data_rx, ctl_rx, state.metrics.clone()));
         let _ = ctl_tx
