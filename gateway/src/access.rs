@@ -21,3 +21,8 @@ pub fn can_see_connection(user: &User, conn: &Connection) -> bool {
 pub fn can_manage_connections(user: &User) -> bool {
     user.is_admin
 }
+
+/// May `user` create and list user accounts?
+pub fn can_manage_users(user: &User) -> bool {
+    user.is_admin
+}

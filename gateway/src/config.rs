@@ -104,8 +104,8 @@ impl Default for GuacdConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
-    /// Lifetime of a sign-in token, in minutes.
-    pub token_ttl_minutes: u64,
+    /// Lifetime of a sign-in token, in seconds.
+    pub token_ttl_secs: u64,
     /// Failed sign-ins allowed per user (and per address) before sign-in is slowed.
     pub max_failed_logins: u32,
     /// Seconds of lockout after too many failures; doubles with each further failure,
@@ -120,7 +120,7 @@ pub struct AuthConfig {
 impl Default for AuthConfig {
     fn default() -> Self {
         AuthConfig {
-            token_ttl_minutes: 12 * 60,
+            token_ttl_secs: 12 * 3600,
             max_failed_logins: 5,
             lockout_secs: 30,
             max_lockout_secs: 15 * 60,
@@ -297,8 +297,8 @@ impl Config {
         if self.tunnel.browser_queue_bytes < 64 * 1024 {
             bail!("tunnel.browser_queue_bytes must be at least 65536");
         }
-        if self.auth.token_ttl_minutes == 0 {
-            bail!("auth.token_ttl_minutes must be above 0");
+        if self.auth.token_ttl_secs == 0 {
+            bail!("auth.token_ttl_secs must be above 0");
         }
         if self.auth.initial_admin.trim().is_empty() {
             bail!("auth.initial_admin must not be empty");

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod connections;
 pub mod health;
+pub mod users;
 
 use crate::auth::AuthUser;
 use crate::error::ApiError;
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(connections::router())
         .merge(health::router())
+        .merge(users::router())
 }
 
 /// The signed-in user of a request, from its bearer token.

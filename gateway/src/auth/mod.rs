@@ -130,7 +130,9 @@ pub async fn issue_token(
     remote_addr: Option<&str>,
 ) -> Result<(Token, i64)> {
     let token = generate_token();
-    let ttl_ms = state.config.auth.token_ttl_minutes as i64 * 60_000;
+    let ttl_ms = i64::try_from(state.config.auth.token_ttl_secs)
+        .unwrap_or(i64::MAX / 2_000)
+        .saturating_mul(1000);
     let expires_at = store::now_ms() + ttl_ms;
     tokens::insert(
         &state.store,

@@ -1,0 +1,14 @@
+//! Porthole's end-to-end tests: the real `porthole` binary, started on 127.0.0.1:0 with a
+//! fresh database, against the in-process guacd simulator, driven through its REST API
+//! and its WebSocket tunnel exactly as guacamole-common-js drives it.
+//!
+//! One binary, one module per area. Every test asserts what a user or an operator would
+//! observe: statuses, pixels, what reached guacd.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code fails loudly
+
+mod auth;
+mod bad_input;
+mod fixture;
+mod lifecycle;
+mod tunnel;
