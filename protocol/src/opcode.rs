@@ -123,7 +123,7 @@ impl ClientOpcode {
         }
     }
 
-    /// The exact number of arguments guamole-common-js sends, or `None` when any
+    /// The exact number of arguments guacamole-common-js sends, or `None` when any
     /// number is acceptable (the tunnel's internal instructions).
     pub fn arity(self) -> Option<usize> {
         use ClientOpcode::*;

@@ -6,9 +6,14 @@
 //! embedded in the binary and applied at start. SQLite runs in WAL mode with foreign
 //! keys on.
 //!
-//! Each entity has its own file of queries: [`users`], [`tokens`], [`connections`].
+//! Each entity has its own file of queries: [`users`], [`tokens`], [`connections`],
+//! [`profiles`], [`links`], [`history`], [`audit`].
 
+pub mod audit;
 pub mod connections;
+pub mod history;
+pub mod links;
+pub mod profiles;
 pub mod tokens;
 pub mod users;
 

@@ -36,11 +36,15 @@
 //!
 //! # Behaviour
 //!
-//! * **Handshake** (§2): see [`session`](self) docs: `select` → `args,VERSION_1_5_0,…`
-//!   (or no version with [`SimConfig::legacy_args`]); capability instructions in any
-//!   order; `ready,$<uuid>` before the `connect` count check; unknown protocol → silence;
-//!   unknown `$id` → `error,No such connection.,516`; joiners get the connection's own
-//!   parameter names. The version slot maps through
+//! * **Handshake** (§2): `select` first with one argument (else silent close) →
+//!   `args,VERSION_1_5_0,<names>` (no version with [`SimConfig::legacy_args`], which
+//!   also enforces the strict 1.0.0 order); `size`/`audio`/`video`/`image`/`timezone`/
+//!   `name` in any order, repeated (last wins), unknown opcodes ignored, each read
+//!   bounded by [`SimConfig::handshake_timeout`]; timeout, parse error or `size` with
+//!   fewer than two arguments → silent close; `ready,$<uuid>` is sent *before* the
+//!   `connect` count is checked (wrong count → close after `ready`); unknown protocol →
+//!   no answer, socket kept open; unknown `$id` → `error,No such connection.,516`,
+//!   close; joiners get the connection's own parameter names. The version slot maps through
 //!   [`ProtocolVersion::from_wire`](porthole_protocol::handshake::ProtocolVersion::from_wire);
 //!   the *owner's* version decides whether `msg` is sent.
 //! * **Users** (§2.3–§2.5): the first user of a connection is its owner; joiners are
@@ -66,6 +70,25 @@
 //! * **Replay**: see [`ReplaySource`]. The owner gets the recording byte for byte;
 //!   joiners get everything broadcast so far in the current pass (without the
 //!   recording's own `msg`s), then the live stream, at frame boundaries.
+//!
+//! # Simplifications
+//!
+//! * Every protocol shows the same synthetic desktop; terminal protocols send no
+//!   `argv` streams (neither at start nor in the join replay) and nothing sends
+//!   `required` by itself (inject it with [`Simulator::send_to_user`]).
+//! * Frame output is not throttled by the users' processing lag (the lag is measured
+//!   and exposed in [`UserInfo`]); a user whose queue stays full for `user_timeout` is
+//!   dropped instead of stalling everyone forever.
+//! * A new connection becomes joinable once the owner's `connect` count is checked
+//!   (guacd registers it right after `select`).
+//! * Writable users' clipboard streams are not acknowledged; RDP file uploads are
+//!   acknowledged with a generic `OK`/0 per blob; `get`/`put` are always dropped
+//!   (no filesystem objects are exposed).
+//! * `nop` comes exactly `keepalive_interval` after the last output (guacd checks every
+//!   5 s, so 5–10 s); the user timeout is measured per instruction read.
+//! * An unknown protocol's socket is read and discarded (never answered) until the
+//!   peer closes; the display is capped at 4096×4096; the bitrate filler draws into an
+//!   extra buffer (-4), replayed to joiners as its last tile.
 
 pub mod config;
 mod connection;

@@ -1040,7 +1040,8 @@ async fn realtime_pacing_follows_the_sidecar() {
         ..SimConfig::default()
     };
     let sim = sim(cfg).await;
-    let (mut c, _, _) = Client::handshake(sim.addr(), "vnc", "VERSION_1_5_0", None, &vnc_owner()).await;
+    let (mut c, _, _) =
+        Client::handshake(sim.addr(), "vnc", "VERSION_1_5_0", None, &vnc_owner()).await;
     let mut got = c.buf.split().to_vec();
     let deadline = tokio::time::Instant::now() + Duration::from_millis(700);
     let mut chunk = vec![0u8; 64 * 1024];
@@ -1049,7 +1050,11 @@ async fn realtime_pacing_follows_the_sidecar() {
         got.extend_from_slice(&chunk[..n]);
     }
     // Rows: 0.633 s → offset 4324, 0.767 s → 4771.
-    assert!((4324..4771).contains(&got.len()), "{} bytes after 0.7 s", got.len());
+    assert!(
+        (4324..4771).contains(&got.len()),
+        "{} bytes after 0.7 s",
+        got.len()
+    );
     sim.shutdown().await;
 }
 
@@ -1057,12 +1062,19 @@ async fn realtime_pacing_follows_the_sidecar() {
 async fn injected_output_and_remote_clipboard() {
     let sim = sim(SimConfig::default()).await;
     let (mut c, _, id) = Client::handshake(sim.addr(), "ssh", "VERSION_1_5_0", None, &[]).await;
-    c.read_until(|i| i.opcode() == "sync" && i.arg(1) == Some("1")).await;
+    c.read_until(|i| i.opcode() == "sync" && i.arg(1) == Some("1"))
+        .await;
     assert!(sim.set_remote_clipboard(&id, "from the desktop"));
     let got = c.read_until(|i| i.opcode() == "end").await;
     assert_eq!(got[0].args().collect::<Vec<_>>(), ["1", "text/plain"]);
-    assert_eq!(STANDARD.decode(got[1].arg(1).unwrap()).unwrap(), b"from the desktop");
-    assert!(sim.broadcast(&id, porthole_protocol::encode_to_bytes("required", &["password"])));
+    assert_eq!(
+        STANDARD.decode(got[1].arg(1).unwrap()).unwrap(),
+        b"from the desktop"
+    );
+    assert!(sim.broadcast(
+        &id,
+        porthole_protocol::encode_to_bytes("required", &["password"])
+    ));
     assert_eq!(c.expect().await.opcode(), "required");
     let uid = sim.connection(&id).unwrap().owner().unwrap().id.clone();
     assert!(sim.send_to_user(&uid, porthole_protocol::encode_to_bytes("name", &["title"])));
@@ -1070,12 +1082,18 @@ async fn injected_output_and_remote_clipboard() {
     // ssh: argv for a tunable parameter is accepted, others are not allowed.
     c.send("argv", &["4", "text/plain", "font-size"]).await;
     let ack = c.expect().await;
-    assert_eq!(ack.args().collect::<Vec<_>>(), ["4", "Ready for updated parameter.", "0"]);
+    assert_eq!(
+        ack.args().collect::<Vec<_>>(),
+        ["4", "Ready for updated parameter.", "0"]
+    );
     c.send("argv", &["5", "text/plain", "hostname"]).await;
     assert_eq!(c.expect().await.arg(2), Some("771"));
     c.send("blob", &["600", "AA=="]).await;
     let ack = c.expect().await;
-    assert_eq!(ack.args().collect::<Vec<_>>(), ["600", "Invalid stream index", "768"]);
+    assert_eq!(
+        ack.args().collect::<Vec<_>>(),
+        ["600", "Invalid stream index", "768"]
+    );
     assert!(sim.disconnect_user(&uid));
     let (rest, end) = c.drain(T).await;
     assert_eq!(end, End::Eof);
