@@ -95,3 +95,22 @@ impl Registry {
         }
     }
 }
+
+impl Registry {
+    /// A sharing profile was deleted: every live link minted from it is revoked and
+    /// everyone who joined through it is disconnected.
+    pub fn profile_deleted(&self, profile_id: &str) {
+        for h in self.sessions.iter() {
+            h.profile_deleted(profile_id);
+        }
+    }
+}
+
+impl SessionHandle {
+    /// Revokes this session's links of a deleted profile and disconnects its viewers.
+    pub fn profile_deleted(&self, profile_id: &str) {
+        // Sessions gain links and viewers with the session hub; until a session has
+        // any, there is nothing to revoke.
+        let _ = profile_id;
+    }
+}
