@@ -10,11 +10,21 @@
 //! takes `remaining` bytes, counts the UTF-8 lead bytes among them, and repeats until
 //! it has seen as many code points as announced; then it swallows the continuation
 //! bytes of the last character. Every element is then checked to be valid UTF-8.
+//! Pure-ASCII stretches (all of guacd's output: base64 blobs, numbers, opcodes) take a
+//! fast path: `n` ASCII bytes are `n` code points and already valid UTF-8, so one
+//! word-at-a-time ASCII check replaces both the counting and the validation.
+//!
+//! Length prefixes are decimal digits; leading zeros are accepted (libguac and the JS
+//! parser read the digits as a number).
 //!
 //! Limits ([`Limits`]) are checked as early as possible: an oversized length prefix is
-//! refused before its value is read, and an instruction that cannot fit the byte limit
-//! is refused as soon as that is certain. Any error is final for the stream, as it is in
-//! libguac: after an error, every later call returns the same error.
+//! refused before its value is read, an element that can never fit the byte limit is
+//! refused at its `.`, and the parser never looks at the byte at offset
+//! `max_instruction_bytes` of an instruction: needing it means the instruction is too
+//! long, reported at that offset. Hence the outcome — every instruction, and the error
+//! with its kind and offset — depends only on the bytes, never on how they were cut into
+//! reads. Any error is final for the stream, as it is in libguac: after an error, every
+//! later call returns the same error.
 
 use crate::instruction::{ElementRanges, Instruction};
 use crate::limits::Limits;
@@ -60,20 +70,34 @@ pub struct ParseError {
 
 #[derive(Debug, Clone, Copy)]
 enum State {
-    /// Reading the decimal length of the next element.
-    Length { value: u64, digits: u8 },
-    /// Reading a value: `remaining` code points are still to be seen.
-    Value { start: usize, remaining: usize },
+    /// Reading the decimal length of the next element: its value so far, the number of
+    /// significant digits (leading zeros excluded), and whether any digit was seen.
+    Length { value: u64, digits: u8, any: bool },
+    /// Reading a value: `remaining` code points are still to be seen; `ascii` while
+    /// every byte of it so far was ASCII.
+    Value {
+        start: usize,
+        remaining: usize,
+        ascii: bool,
+    },
     /// All code points seen; skipping continuation bytes of the last character.
-    Tail { start: usize },
+    Tail { start: usize, ascii: bool },
     /// Expecting `,` or `;`.
     Terminator,
 }
+
+const LENGTH_START: State = State::Length {
+    value: 0,
+    digits: 0,
+    any: false,
+};
 
 /// A streaming Guacamole instruction parser. See the module documentation.
 #[derive(Debug)]
 pub struct Parser {
     limits: Limits,
+    /// `limits.max_instruction_bytes`, capped so that element ranges fit in `u32`.
+    max_bytes: usize,
     state: State,
     /// Offset in the buffer where scanning resumes; the instruction in progress starts
     /// at offset 0 of the buffer.
@@ -84,19 +108,17 @@ pub struct Parser {
     failed: Option<ParseError>,
 }
 
-/// Longest accepted length prefix, in digits. Ten digits already exceed any sane limit;
-/// the value is checked against the element limit as digits arrive anyway.
-const MAX_DIGITS: u8 = 10;
+/// A `u64` has at most 20 digits: a longer significant part exceeds any limit.
+const MAX_DIGITS: u8 = 20;
 
 impl Parser {
-    /// A parser enforcing `limits`.
+    /// A parser enforcing `limits`. A `max_instruction_bytes` above `u32::MAX` is
+    /// treated as `u32::MAX` (element offsets are stored as `u32`).
     pub fn new(limits: Limits) -> Self {
         Parser {
             limits,
-            state: State::Length {
-                value: 0,
-                digits: 0,
-            },
+            max_bytes: limits.max_instruction_bytes.min(u32::MAX as usize),
+            state: LENGTH_START,
             scan: 0,
             elements: ElementRanges::new(),
             consumed: 0,
@@ -139,130 +161,167 @@ impl Parser {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
-        let max_bytes = self.limits.max_instruction_bytes;
+        if !self.scan_instruction(buf)? {
+            return Ok(None);
+        }
+        let raw = buf.split_to(self.scan).freeze();
+        self.consumed += self.scan as u64;
+        self.scan = 0;
+        self.state = LENGTH_START;
+        let elements = std::mem::take(&mut self.elements);
+        Ok(Some(Instruction::from_parts(raw, elements)))
+    }
+
+    /// Scans the instruction at the front of `buf` from where the last call stopped.
+    /// `Ok(true)`: it is complete, `self.scan` bytes long; `Ok(false)`: more bytes are
+    /// needed.
+    fn scan_instruction(&mut self, buf: &[u8]) -> Result<bool, ParseError> {
+        let max_bytes = self.max_bytes;
+        // Never look at the byte at offset `max_bytes`: see `need_more`.
+        let bytes = &buf[..buf.len().min(max_bytes)];
         loop {
+            if matches!(
+                self.state,
+                State::Length {
+                    value: 0,
+                    digits: 0,
+                    any: false
+                }
+            ) {
+                // Fast path: whole ASCII elements already in view.
+                while self.elements.len() < self.limits.max_elements {
+                    let Some((start, end)) = self.whole_ascii_element(bytes, self.scan) else {
+                        break;
+                    };
+                    // Both fit: end < bytes.len() <= max_bytes <= u32::MAX.
+                    self.elements.push((start as u32, end as u32));
+                    self.scan = end + 1;
+                    if bytes[end] == b';' {
+                        return Ok(true);
+                    }
+                }
+            }
             match self.state {
                 State::Length {
                     mut value,
                     mut digits,
-                } => {
-                    loop {
-                        let Some(&b) = buf.get(self.scan) else {
-                            self.state = State::Length { value, digits };
-                            return self.need_more();
-                        };
-                        match b {
-                            b'0'..=b'9' => {
+                    mut any,
+                } => loop {
+                    let Some(&b) = bytes.get(self.scan) else {
+                        self.state = State::Length { value, digits, any };
+                        return self.need_more(buf.len());
+                    };
+                    match b {
+                        b'0'..=b'9' => {
+                            any = true;
+                            value = value.saturating_mul(10).saturating_add(u64::from(b - b'0'));
+                            if value != 0 {
                                 digits += 1;
-                                value = value * 10 + u64::from(b - b'0');
-                                if digits > MAX_DIGITS || value > self.limits.max_element_len as u64
-                                {
-                                    let max = self.limits.max_element_len;
-                                    return Err(self.fail(
-                                        ParseErrorKind::ElementTooLong { len: value, max },
-                                        self.scan,
-                                    ));
-                                }
-                                self.scan += 1;
                             }
-                            b'.' => {
-                                if digits == 0 {
-                                    return Err(self.fail(ParseErrorKind::MissingLength, self.scan));
-                                }
-                                self.scan += 1;
-                                // `value` <= max_element_len, which is a usize.
-                                let remaining = value as usize;
-                                // A value needs at least one byte per code point, plus a
-                                // terminator: refuse now if that can never fit.
-                                if self.scan.saturating_add(remaining) >= max_bytes {
-                                    return Err(self.fail(
-                                        ParseErrorKind::InstructionTooLong { max: max_bytes },
-                                        self.scan,
-                                    ));
-                                }
-                                self.state = State::Value {
-                                    start: self.scan,
-                                    remaining,
-                                };
-                                break;
-                            }
-                            other => {
+                            if digits > MAX_DIGITS || value > self.limits.max_element_len as u64 {
+                                let max = self.limits.max_element_len;
                                 return Err(self.fail(
-                                    ParseErrorKind::InvalidLength { found: other },
+                                    ParseErrorKind::ElementTooLong { len: value, max },
                                     self.scan,
-                                ))
+                                ));
                             }
+                            self.scan += 1;
+                        }
+                        b'.' => {
+                            if !any {
+                                return Err(self.fail(ParseErrorKind::MissingLength, self.scan));
+                            }
+                            // `value` <= max_element_len, which is a usize.
+                            let remaining = value as usize;
+                            // A value needs at least one byte per code point, plus a
+                            // terminator: refuse at the '.' if that can never fit.
+                            if (self.scan + 1).saturating_add(remaining) >= max_bytes {
+                                return Err(self.fail(
+                                    ParseErrorKind::InstructionTooLong { max: max_bytes },
+                                    self.scan,
+                                ));
+                            }
+                            self.scan += 1;
+                            self.state = State::Value {
+                                start: self.scan,
+                                remaining,
+                                ascii: true,
+                            };
+                            break;
+                        }
+                        other => {
+                            return Err(self
+                                .fail(ParseErrorKind::InvalidLength { found: other }, self.scan))
                         }
                     }
-                }
+                },
                 State::Value {
                     start,
                     mut remaining,
+                    mut ascii,
                 } => {
                     while remaining > 0 {
-                        let avail = buf.len() - self.scan;
+                        let avail = bytes.len() - self.scan;
                         if avail == 0 {
-                            self.state = State::Value { start, remaining };
-                            return self.need_more();
+                            self.state = State::Value {
+                                start,
+                                remaining,
+                                ascii,
+                            };
+                            return self.need_more(buf.len());
                         }
                         let take = remaining.min(avail);
-                        let leads = count_lead_bytes(&buf[self.scan..self.scan + take]);
+                        let chunk = &bytes[self.scan..self.scan + take];
+                        // `take` ASCII bytes are `take` code points (the usual case).
+                        let leads = if chunk.is_ascii() {
+                            take
+                        } else {
+                            ascii = false;
+                            count_lead_bytes(chunk)
+                        };
                         self.scan += take;
                         remaining -= leads;
                     }
-                    self.state = State::Tail { start };
+                    self.state = State::Tail { start, ascii };
                 }
-                State::Tail { start } => {
-                    while let Some(&b) = buf.get(self.scan) {
+                State::Tail { start, mut ascii } => {
+                    while let Some(&b) = bytes.get(self.scan) {
                         if !is_continuation(b) {
                             break;
                         }
+                        ascii = false;
                         self.scan += 1;
                     }
-                    if self.scan >= buf.len() {
+                    if self.scan >= bytes.len() {
                         // More continuation bytes may still arrive.
-                        self.state = State::Tail { start };
-                        return self.need_more();
+                        self.state = State::Tail { start, ascii };
+                        return self.need_more(buf.len());
                     }
-                    if std::str::from_utf8(&buf[start..self.scan]).is_err() {
+                    // An all-ASCII value is valid UTF-8 already.
+                    if !ascii && std::str::from_utf8(&bytes[start..self.scan]).is_err() {
                         return Err(self.fail(ParseErrorKind::InvalidUtf8, start));
                     }
                     if self.elements.len() >= self.limits.max_elements {
                         let max = self.limits.max_elements;
                         return Err(self.fail(ParseErrorKind::TooManyElements { max }, start));
                     }
+                    // Both fit: scan < max_bytes <= u32::MAX.
                     self.elements.push((start as u32, self.scan as u32));
                     self.state = State::Terminator;
                 }
                 State::Terminator => {
-                    let Some(&b) = buf.get(self.scan) else {
-                        return self.need_more();
+                    let Some(&b) = bytes.get(self.scan) else {
+                        return self.need_more(buf.len());
                     };
                     match b {
                         b',' => {
                             self.scan += 1;
-                            self.state = State::Length {
-                                value: 0,
-                                digits: 0,
-                            };
+                            self.state = LENGTH_START;
                         }
                         b';' => {
+                            // `scan` < max_bytes: the instruction fits.
                             self.scan += 1;
-                            if self.scan > max_bytes {
-                                return Err(self.fail(
-                                    ParseErrorKind::InstructionTooLong { max: max_bytes },
-                                    self.scan - 1,
-                                ));
-                            }
-                            let raw = buf.split_to(self.scan).freeze();
-                            self.consumed += self.scan as u64;
-                            self.scan = 0;
-                            self.state = State::Length {
-                                value: 0,
-                                digits: 0,
-                            };
-                            let elements = std::mem::take(&mut self.elements);
-                            return Ok(Some(Instruction::from_parts(raw, elements)));
+                            return Ok(true);
                         }
                         other => {
                             return Err(self
@@ -274,12 +333,47 @@ impl Parser {
         }
     }
 
-    fn need_more(&mut self) -> Result<Option<Instruction>, ParseError> {
-        if self.scan > self.limits.max_instruction_bytes {
-            let max = self.limits.max_instruction_bytes;
-            return Err(self.fail(ParseErrorKind::InstructionTooLong { max }, self.scan));
+    /// The fast path of the scanner: if the element at `pos` is entirely in view —
+    /// length, `.`, an all-ASCII value and its terminator — and passes every check,
+    /// returns its value's range; the terminator is at the range's end. Otherwise
+    /// returns `None` and the state machine takes over from `pos`: anything unusual
+    /// (a partial element, non-ASCII text, an error) goes the slow way, so both paths
+    /// accept exactly the same input.
+    #[inline]
+    fn whole_ascii_element(&self, bytes: &[u8], pos: usize) -> Option<(usize, usize)> {
+        let digits = bytes.get(pos..)?;
+        let mut value = 0u64;
+        let mut n = 0;
+        loop {
+            let &b = digits.get(n)?;
+            match b {
+                b'0'..=b'9' if n < 18 => value = value * 10 + u64::from(b - b'0'),
+                b'.' if n > 0 => break,
+                _ => return None,
+            }
+            n += 1;
         }
-        Ok(None)
+        if value > self.limits.max_element_len as u64 {
+            return None;
+        }
+        let start = pos + n + 1;
+        let end = start.checked_add(value as usize)?;
+        match bytes.get(end)? {
+            // `end` < bytes.len() <= max_bytes: the byte limit holds.
+            b',' | b';' if bytes[start..end].is_ascii() => Some((start, end)),
+            _ => None,
+        }
+    }
+
+    /// Scanning stopped at the end of the visible bytes. If that is the byte limit and
+    /// more bytes are buffered, the instruction does not fit (the error is at offset
+    /// `max_bytes`, whatever the reads); otherwise wait for more bytes.
+    fn need_more(&mut self, buffered: usize) -> Result<bool, ParseError> {
+        if buffered > self.max_bytes {
+            let max = self.max_bytes;
+            return Err(self.fail(ParseErrorKind::InstructionTooLong { max }, max));
+        }
+        Ok(false)
     }
 }
 
