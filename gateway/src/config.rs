@@ -22,6 +22,7 @@ pub struct Config {
     pub guacd: GuacdConfig,
     pub auth: AuthConfig,
     pub tunnel: TunnelConfig,
+    pub sharing: SharingConfig,
     pub log: LogConfig,
 }
 
@@ -164,6 +165,36 @@ impl Default for TunnelConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+pub struct SharingConfig {
+    /// Seconds a session with viewers waits for its originator's page to come back after
+    /// its tunnel dropped without an explicit disconnect (a reload).
+    pub owner_reconnect_grace_secs: u64,
+    /// Bytes of output queued toward one viewer. When a viewer falls this far behind, it
+    /// is resynchronised (its queue drains, then a fresh join replays the screen).
+    pub viewer_queue_bytes: usize,
+    /// Milliseconds a lagging viewer gets to drain its queue before it is disconnected
+    /// with 776 (client too slow).
+    pub viewer_drain_timeout_ms: u64,
+    /// Resynchronisations allowed per viewer per minute; one more disconnects it.
+    pub viewer_resyncs_per_minute: u32,
+    /// Most live links per session.
+    pub max_links_per_session: usize,
+}
+
+impl Default for SharingConfig {
+    fn default() -> Self {
+        SharingConfig {
+            owner_reconnect_grace_secs: 15,
+            viewer_queue_bytes: 2 * 1024 * 1024,
+            viewer_drain_timeout_ms: 10_000,
+            viewer_resyncs_per_minute: 3,
+            max_links_per_session: 100,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
     /// `human` or `json`.
     pub format: String,
@@ -297,6 +328,12 @@ impl Config {
         if self.tunnel.browser_queue_bytes < 64 * 1024 {
             bail!("tunnel.browser_queue_bytes must be at least 65536");
         }
+        if self.sharing.viewer_queue_bytes < 64 * 1024 {
+            bail!("sharing.viewer_queue_bytes must be at least 65536");
+        }
+        if self.sharing.max_links_per_session == 0 {
+            bail!("sharing.max_links_per_session must be above 0");
+        }
         if self.auth.token_ttl_secs == 0 {
             bail!("auth.token_ttl_secs must be above 0");
         }
@@ -337,7 +374,9 @@ fn apply_env(
     table: &mut toml::Table,
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<()> {
-    const SECTIONS: [&str; 6] = ["server", "database", "guacd", "auth", "tunnel", "log"];
+    const SECTIONS: [&str; 7] = [
+        "server", "database", "guacd", "auth", "tunnel", "sharing", "log",
+    ];
     for (k, v) in env {
         let Some(rest) = k.strip_prefix("PORTHOLE_") else {
             continue;

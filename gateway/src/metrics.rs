@@ -45,6 +45,7 @@ pub struct Metrics {
     pub bytes_to_upstream: AtomicU64,
     pub browser_instructions_rejected: AtomicU64,
     pub logins_failed: AtomicU64,
+    pub viewer_resyncs: AtomicU64,
     handshake_failures: [AtomicU64; 5],
 }
 
@@ -94,6 +95,12 @@ impl Metrics {
             "counter",
             "Browser instructions refused (limits, arity, opcode).",
             self.browser_instructions_rejected.load(Relaxed),
+        );
+        g(
+            "porthole_viewer_resyncs_total",
+            "counter",
+            "Viewers resynchronised after falling behind.",
+            self.viewer_resyncs.load(Relaxed),
         );
         g(
             "porthole_logins_failed_total",

@@ -41,13 +41,14 @@ impl AppState {
             Duration::from_secs(config.auth.lockout_secs),
             Duration::from_secs(config.auth.max_lockout_secs),
         );
+        let sessions = Arc::new(Registry::new(store.clone()));
         AppState {
             config: Arc::new(config),
             resolved: Arc::new(resolved),
             store,
             metrics: Arc::new(Metrics::default()),
             throttle: Arc::new(throttle),
-            sessions: Arc::new(Registry::default()),
+            sessions,
             guacd: Arc::new(guacd),
             allowed_origins: Arc::new(allowed_origins),
             shutdown,

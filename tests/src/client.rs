@@ -49,6 +49,8 @@ pub struct GuacClient {
     closed: Option<Closed>,
     /// Bytes received in text frames.
     pub bytes_received: u64,
+    /// The JSON of the last `porthole-roster` instruction received.
+    pub last_roster: Option<String>,
 }
 
 /// Options for opening a tunnel.
@@ -93,6 +95,7 @@ impl GuacClient {
             uuid: None,
             closed: None,
             bytes_received: 0,
+            last_roster: None,
         })
     }
 
@@ -152,6 +155,9 @@ impl GuacClient {
                     while let Some(i) = self.parser.next(&mut self.buf)? {
                         if i.opcode().is_empty() && self.uuid.is_none() && i.arg_count() == 1 {
                             self.uuid = i.arg(0).map(str::to_owned);
+                        }
+                        if i.opcode() == "porthole-roster" {
+                            self.last_roster = i.arg(0).map(str::to_owned);
                         }
                         self.pending.push_back(i);
                     }

@@ -249,11 +249,14 @@ async fn remove(
         .sessions
         .list()
         .into_iter()
-        .filter(|s| s.connection_id == id)
+        .filter(|s| s.info.connection_id == id)
     {
-        if let Some(h) = state.sessions.get(&s.id) {
-            h.end(Status::SessionClosed);
-        }
+        state.sessions.end_session(
+            &state,
+            &s,
+            Status::SessionClosed,
+            "the connection was deleted",
+        );
     }
     tracing::info!(connection = %id, by = %me.user.username, "connection deleted");
     Ok(StatusCode::NO_CONTENT)

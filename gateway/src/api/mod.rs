@@ -2,9 +2,13 @@
 //! [`crate::error::ApiError`]. Handlers authenticate with `Authorization: Bearer <token>`
 //! through the [`Authed`] extractor.
 
+pub mod audit;
 pub mod auth;
 pub mod connections;
 pub mod health;
+pub mod history;
+pub mod profiles;
+pub mod sessions;
 pub mod users;
 
 use crate::auth::AuthUser;
@@ -21,7 +25,11 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(connections::router())
         .merge(health::router())
+        .merge(sessions::router())
         .merge(users::router())
+        .merge(profiles::router())
+        .merge(history::router())
+        .merge(audit::router())
 }
 
 /// The signed-in user of a request, from its bearer token.

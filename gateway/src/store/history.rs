@@ -91,12 +91,22 @@ pub struct NewParticipant<'a> {
 /// Records a join; returns the participant id.
 pub async fn participant_joined(store: &Store, p: &NewParticipant<'_>) -> Result<String> {
     let id = new_id();
+    participant_joined_with_id(store, &id, p).await?;
+    Ok(id)
+}
+
+/// Records a join under a participant id chosen by the caller.
+pub async fn participant_joined_with_id(
+    store: &Store,
+    id: &str,
+    p: &NewParticipant<'_>,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO session_participants (id, session_id, kind, link_id, profile_id, \
          profile_name, user_id, name, read_only, remote_addr, joined_at, left_at, leave_reason) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL)",
     )
-    .bind(&id)
+    .bind(id)
     .bind(p.session_id)
     .bind(p.kind)
     .bind(p.link_id)
@@ -109,7 +119,7 @@ pub async fn participant_joined(store: &Store, p: &NewParticipant<'_>) -> Result
     .bind(now_ms())
     .execute(store.pool())
     .await?;
-    Ok(id)
+    Ok(())
 }
 
 /// Records a leave.
@@ -157,6 +167,35 @@ pub async fn list_sessions(
     .fetch_all(store.pool())
     .await?;
     let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM session_history")
+        .fetch_one(store.pool())
+        .await?
+        .try_get("n")?;
+    Ok((
+        rows.iter().map(session_from_row).collect::<Result<_>>()?,
+        total,
+    ))
+}
+
+/// The sessions `user_id` originated, newest first: `limit` rows after skipping
+/// `offset`; and their total.
+pub async fn list_sessions_for_user(
+    store: &Store,
+    user_id: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<SessionRecord>, i64)> {
+    let rows = sqlx::query(
+        "SELECT id, connection_id, connection_name, protocol, user_id, username, remote_addr, \
+         started_at, ended_at, end_status, end_reason FROM session_history WHERE user_id = $1 \
+         ORDER BY started_at DESC, id DESC LIMIT $2 OFFSET $3",
+    )
+    .bind(user_id)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(store.pool())
+    .await?;
+    let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM session_history WHERE user_id = $1")
+        .bind(user_id)
         .fetch_one(store.pool())
         .await?
         .try_get("n")?;

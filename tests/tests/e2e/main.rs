@@ -10,5 +10,8 @@
 mod auth;
 mod bad_input;
 mod fixture;
+mod history_audit;
 mod lifecycle;
+mod profiles;
+mod sharing;
 mod tunnel;
