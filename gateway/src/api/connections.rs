@@ -44,6 +44,8 @@ struct Summary {
     name: String,
     protocol: String,
     active_sessions: usize,
+    /// People on the connection's live sessions: originators plus viewers.
+    active_users: usize,
 }
 
 #[derive(Serialize)]
@@ -153,6 +155,7 @@ async fn list(
             .filter(|c| access::can_see_connection(&me.user, c))
             .map(|c| Summary {
                 active_sessions: state.sessions.count_for_connection(&c.id),
+                active_users: state.sessions.users_on_connection(&c.id),
                 id: c.id,
                 name: c.name,
                 protocol: c.protocol,

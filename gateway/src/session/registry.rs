@@ -102,6 +102,15 @@ impl Registry {
             .count()
     }
 
+    /// People on a connection's live sessions: each attached originator and viewer.
+    pub fn users_on_connection(&self, connection_id: &str) -> usize {
+        self.sessions
+            .iter()
+            .filter(|h| h.info.connection_id == connection_id && !h.is_ended())
+            .map(|h| usize::from(h.owner_attached()) + h.viewer_count())
+            .sum()
+    }
+
     /// A session of `connection_id` by `user_id` whose originator is detached (waiting
     /// for a page reload).
     pub fn detached_session(&self, connection_id: &str, user_id: &str) -> Option<Arc<Session>> {
