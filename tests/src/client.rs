@@ -66,6 +66,43 @@ impl GuacClient {
         Self::connect_with(url, ConnectOptions::default()).await
     }
 
+    /// Opens a `wss://` URL trusting only `root_pem` (a test CA or self-signed cert).
+    pub async fn connect_tls(url: &str, root_pem: &str) -> Result<GuacClient> {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls_pemfile::certs(&mut root_pem.as_bytes()) {
+            roots.add(cert?)?;
+        }
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let cfg = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let mut req = url.into_client_request()?;
+        req.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            HeaderValue::from_static("guacamole"),
+        );
+        let connector = tokio_tungstenite::Connector::Rustls(std::sync::Arc::new(cfg));
+        let (ws, _) =
+            tokio_tungstenite::connect_async_tls_with_config(req, None, false, Some(connector))
+                .await
+                .context("secure websocket upgrade failed")?;
+        Ok(Self::from_ws(ws))
+    }
+
+    fn from_ws(ws: Ws) -> GuacClient {
+        GuacClient {
+            ws,
+            parser: Parser::new(Limits::UPSTREAM),
+            buf: BytesMut::new(),
+            pending: VecDeque::new(),
+            uuid: None,
+            closed: None,
+            bytes_received: 0,
+            last_roster: None,
+        }
+    }
+
     /// Opens `url` with options. Fails if the upgrade is refused.
     pub async fn connect_with(url: &str, opts: ConnectOptions) -> Result<GuacClient> {
         let mut req = url.into_client_request()?;
@@ -87,16 +124,7 @@ impl GuacClient {
         if proto != Some("guacamole") {
             bail!("server did not select the guacamole subprotocol (got {proto:?})");
         }
-        Ok(GuacClient {
-            ws,
-            parser: Parser::new(Limits::UPSTREAM),
-            buf: BytesMut::new(),
-            pending: VecDeque::new(),
-            uuid: None,
-            closed: None,
-            bytes_received: 0,
-            last_roster: None,
-        })
+        Ok(Self::from_ws(ws))
     }
 
     /// Sends one instruction in its own message.
