@@ -68,6 +68,8 @@ pub fn audit(state: &AppState, actor: &Actor, a: Attempt<'_>) {
         tracing::warn!(actor = %actor.name, action = a.action, target = a.target_id, reason = a.authority, "denied");
     }
     let event = NewEvent {
+        // Stamped now, in call order; the id is time-ordered too.
+        at: crate::store::now_ms(),
         actor_user_id: actor.user_id.clone(),
         actor_name: actor.name.clone(),
         action: a.action.to_owned(),

@@ -1,7 +1,7 @@
 //! The audit trail: every attempted change, allowed or denied, with who tried it, what
 //! it targeted, and which authority decided.
 
-use super::{new_id, now_ms, Store};
+use super::{now_ms, Store};
 use anyhow::Result;
 use serde::Serialize;
 use sqlx::Row;
@@ -23,9 +23,12 @@ pub struct AuditEvent {
     pub remote_addr: Option<String>,
 }
 
-/// What to record; `id` and `at` are filled in.
+/// What to record. `at` is when it happened (stamped by the caller, not when the
+/// background write runs), and the id is a time-ordered UUIDv7, so events list in the
+/// order they happened even within one millisecond.
 #[derive(Debug, Clone, Default)]
 pub struct NewEvent {
+    pub at: i64,
     pub actor_user_id: Option<String>,
     pub actor_name: String,
     pub action: String,
@@ -49,8 +52,8 @@ pub async fn record(store: &Store, e: NewEvent) -> Result<()> {
          target_id, outcome, authority, detail, remote_addr) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
-    .bind(new_id())
-    .bind(now_ms())
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(if e.at == 0 { now_ms() } else { e.at })
     .bind(&e.actor_user_id)
     .bind(&e.actor_name)
     .bind(&e.action)
