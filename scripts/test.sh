@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project, from a fresh clone, non-interactively:
-#   1. installs what the tests need (Chromium from Debian, npm packages from the locks);
+#   1. installs what the tests need (PostgreSQL, Xvnc, Chromium from Debian; npm
+#      packages from the locks);
 #   2. builds the binaries (porthole with its embedded web client, guacd-sim);
 #   3. runs the Rust tests (unit, property, integration against the real binaries);
 #   4. runs the browser tests (stock guacamole-common-js and our client in Chromium).
@@ -8,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== installing test dependencies"
-scripts/install-browser-deps.sh
+scripts/install-test-deps.sh
 
 echo "== building"
 cargo build --workspace --bins

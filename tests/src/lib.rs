@@ -6,10 +6,12 @@
 //!   enforcement, timeouts and keep-alives, a deterministic synthetic desktop or a
 //!   replay of real guacd recordings, and switchable misbehaviour.
 //! * [`gateway`] — starts the real `porthole` binary on `127.0.0.1:0`.
+//! * [`pg`] — a throwaway PostgreSQL cluster, to run the gateway on PostgreSQL.
 //! * [`client`] — a headless Guacamole client over the WebSocket tunnel, with a display
 //!   model that decodes PNG images for pixel checks.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod client;
 pub mod gateway;
+pub mod pg;
 pub mod sim;

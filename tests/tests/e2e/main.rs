@@ -12,6 +12,7 @@ mod bad_input;
 mod fixture;
 mod history_audit;
 mod lifecycle;
+mod postgres;
 mod profiles;
 mod sharing;
 mod tunnel;
