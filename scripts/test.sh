@@ -18,4 +18,7 @@ echo "== rust tests"
 cargo test --workspace --no-fail-fast
 
 echo "== browser tests"
+# The browser tests start the binaries just built (wherever cargo put them).
+PORTHOLE_BIN_DIR="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug"
+export PORTHOLE_BIN_DIR
 (cd tests/browser && npm test)
