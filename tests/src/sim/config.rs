@@ -110,6 +110,38 @@ pub enum Fault {
     ErrorAfterReady { message: String, status: Status },
 }
 
+/// Timestamps of replayed frames, for benchmarks: each replayed `sync` is recorded with
+/// the instant its frame was handed to the users' output queues. Bounded: the oldest
+/// entries are dropped beyond [`SyncProbe::CAPACITY`].
+#[derive(Debug, Clone, Default)]
+pub struct SyncProbe(
+    std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<(u64, std::time::Instant)>>>,
+);
+
+impl SyncProbe {
+    /// Most entries kept.
+    pub const CAPACITY: usize = 1 << 20;
+
+    pub(crate) fn record(&self, ts: u64) {
+        let mut q = super::lock(&self.0);
+        if q.len() >= Self::CAPACITY {
+            q.pop_front();
+        }
+        q.push_back((ts, std::time::Instant::now()));
+    }
+
+    /// Everything recorded so far, oldest first.
+    pub fn entries(&self) -> Vec<(u64, std::time::Instant)> {
+        super::lock(&self.0).iter().copied().collect()
+    }
+}
+
+impl PartialEq for SyncProbe {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 /// Everything the simulator can be told. `SimConfig::default()` is a faithful guacd on
 /// `127.0.0.1:0` serving `vnc`, `rdp` and `ssh` with a static synthetic desktop.
 #[derive(Debug, Clone)]
@@ -151,6 +183,8 @@ pub struct SimConfig {
     /// Per-user output queue length in messages; a full queue makes the broadcast wait
     /// (guacd's slowest user throttles everyone).
     pub channel_capacity: usize,
+    /// Record when each replayed `sync` is sent (benchmarks).
+    pub sync_probe: Option<SyncProbe>,
 }
 
 impl Default for SimConfig {
@@ -172,6 +206,7 @@ impl Default for SimConfig {
             record_inputs: true,
             max_recorded_inputs: 200_000,
             channel_capacity: 64,
+            sync_probe: None,
         }
     }
 }

@@ -725,6 +725,9 @@ impl DisplayTask {
         if let Some(ts) = seg.last_ts {
             self.conn.note_sync(ts, seg.syncs);
             self.last_frames = seg.last_frames;
+            if let Some(p) = &self.inner.cfg.sync_probe {
+                p.record(ts);
+            }
         }
         self.broadcast(|u| {
             let b = if u.shared.owner {

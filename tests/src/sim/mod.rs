@@ -103,7 +103,7 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
-pub use config::{Fault, Pacing, ProtocolDef, ReplaySource, SimConfig, TlsIdentity};
+pub use config::{Fault, Pacing, ProtocolDef, ReplaySource, SimConfig, SyncProbe, TlsIdentity};
 pub use desktop::{BACKGROUND, WHITE};
 pub use records::{
     ClipboardRecord, ConnectionInfo, Disposition, HandshakeOutcome, HandshakeRecord, ReceivedInput,
