@@ -4,6 +4,9 @@
 export interface Session {
   token: string;
   username: string;
+  /** The name to greet the user with (falls back to the username). */
+  displayName: string;
+  isAdmin: boolean;
   /** RFC 3339 expiry as sent by the server, if any. */
   expiresAt: string | null;
 }
@@ -28,7 +31,13 @@ export function loadSession(): Session | null {
         return null;
       }
     }
-    return { token: s.token, username: s.username ?? '', expiresAt: s.expiresAt ?? null };
+    return {
+      token: s.token,
+      username: s.username ?? '',
+      displayName: s.displayName || s.username || '',
+      isAdmin: s.isAdmin === true,
+      expiresAt: s.expiresAt ?? null,
+    };
   } catch {
     clearSession();
     return null;

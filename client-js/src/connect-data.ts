@@ -3,10 +3,12 @@
 // pixels, time zone, then one GUAC_AUDIO / GUAC_IMAGE per supported mimetype.
 
 export interface ConnectParams {
-  token: string;
+  /** The signed-in user's token; a share-link viewer may have none. */
+  token: string | null;
+  /** A connection id (`c`) or a join ticket (`s`). */
   connectionId: string;
-  /** `c` connection, `g` group, `a` active connection (join). */
-  type?: 'c' | 'g' | 'a';
+  /** `c` connection, `s` a live session joined with a ticket (Porthole). */
+  type?: 'c' | 's';
   width: number;
   height: number;
   dpi: number;
@@ -18,7 +20,7 @@ export interface ConnectParams {
 
 export function buildConnectString(p: ConnectParams): string {
   const q = new URLSearchParams();
-  q.append('token', p.token);
+  if (p.token) q.append('token', p.token);
   q.append('GUAC_ID', p.connectionId);
   q.append('GUAC_TYPE', p.type ?? 'c');
   q.append('GUAC_WIDTH', String(Math.floor(p.width)));

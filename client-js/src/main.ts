@@ -1,12 +1,19 @@
-// App shell: picks the view for the current hash route and enforces sign-in.
+// App shell: picks the view for the current hash route, enforces sign-in (share
+// links are open to anyone) and keeps settings pages to administrators.
 
 import './styles.css';
 import { clearSession, currentSession } from './auth';
-import type { Connection } from './api';
-import { navigate, parseRoute, type Route } from './router';
+import { deleteToken, type Connection } from './api';
+import { isAdminRoute, isPublic, navigate, parseRoute, type Route } from './router';
 import { connectionsView } from './views/connections';
 import { sessionView } from './views/session';
 import { signInView } from './views/sign-in';
+import { viewerView } from './views/viewer';
+import { adminConnectionsView } from './views/admin/connections';
+import { connectionEditorView } from './views/admin/connection-editor';
+import { activeSessionsView } from './views/admin/sessions';
+import { historyView } from './views/admin/history';
+import { usersView } from './views/admin/users';
 import type { AppContext, View } from './views/view';
 
 const outlet = document.getElementById('app');
@@ -26,6 +33,12 @@ const ctx: AppContext = {
     notice = message ?? null;
     navigate({ name: 'login' });
   },
+  async signOut() {
+    const token = currentSession()?.token;
+    // Best effort: the token is forgotten locally whatever the server says.
+    if (token) await deleteToken(token).catch(() => undefined);
+    ctx.signedOut('You have signed out.');
+  },
   signedIn() {
     notice = null;
     const next = afterSignIn;
@@ -40,15 +53,38 @@ const ctx: AppContext = {
 
 function show(view: View): void {
   current?.destroy?.();
+  document.body.classList.toggle('in-session', view.fullscreen === true);
   outlet!.replaceChildren(view.element);
   current = view;
   view.mounted?.();
 }
 
+function viewFor(route: Route): View {
+  switch (route.name) {
+    case 'client':
+      return sessionView(ctx, route.connectionId);
+    case 'share':
+      return viewerView(ctx, { kind: 'link', key: route.key });
+    case 'attend':
+      return viewerView(ctx, { kind: 'admin', sessionId: route.sessionId, control: route.control });
+    case 'admin-connections':
+      return adminConnectionsView(ctx);
+    case 'admin-connection':
+      return connectionEditorView(ctx, route.connectionId);
+    case 'admin-sessions':
+      return activeSessionsView(ctx);
+    case 'admin-history':
+      return historyView(ctx, route.page);
+    case 'admin-users':
+      return usersView(ctx);
+    default:
+      return connectionsView(ctx);
+  }
+}
+
 function render(): void {
   const route = parseRoute(location.hash);
   const session = currentSession();
-  document.body.classList.toggle('in-session', route.name === 'client' && session !== null);
 
   if (route.name === 'login') {
     if (session) {
@@ -61,13 +97,18 @@ function render(): void {
     return;
   }
 
-  if (!session) {
+  if (!session && !isPublic(route)) {
     afterSignIn = route;
     navigate({ name: 'login' }, true);
     return;
   }
 
-  show(route.name === 'client' ? sessionView(ctx, route.connectionId) : connectionsView(ctx));
+  if (isAdminRoute(route) && !session?.isAdmin) {
+    navigate({ name: 'connections' }, true);
+    return;
+  }
+
+  show(viewFor(route));
 }
 
 window.addEventListener('hashchange', render);

@@ -41,8 +41,12 @@ describe('web client against the mock gateway', () => {
         { id: '1', name: 'Sim desktop', protocol: 'vnc' },
         { id: 'a/b c', name: 'Odd id', protocol: 'rdp' },
         { id: 'gone', name: 'Broken host', protocol: 'ssh' },
+        { id: 'flaky', name: 'Flaky network', protocol: 'vnc' },
+        { id: 'clip', name: 'Clipboard desk', protocol: 'rdp' },
       ],
+      clipboard: { clip: 'copied on the remote side' },
       failures: { gone: { code: 0x0207 } },
+      drops: { flaky: 1 },
     });
     browser = await launchBrowser();
   });
@@ -82,7 +86,8 @@ describe('web client against the mock gateway', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     const alert = page.getByRole('alert');
     await alert.waitFor();
-    assert.equal((await alert.textContent()).trim(), 'invalid username or password');
+    // The server's text, shown as a sentence.
+    assert.equal((await alert.textContent()).trim(), 'Invalid username or password.');
     assert.equal(await page.getByLabel('Password').inputValue(), '');
     await page.context().close();
   });
@@ -95,7 +100,7 @@ describe('web client against the mock gateway', () => {
     await page.getByLabel('Password').fill(PASSWORD);
     await page.locator('button[type=submit]').click();
     await page.getByRole('alert').waitFor();
-    assert.match(await page.getByRole('alert').textContent(), /too many failed sign-ins/);
+    assert.match(await page.getByRole('alert').textContent(), /too many failed sign-ins/i);
     assert.equal(await page.locator('button[type=submit]').isDisabled(), true);
     assert.match(await page.locator('button[type=submit]').textContent(), /Try again in \d+ s/);
     await page.context().close();
@@ -122,14 +127,15 @@ describe('web client against the mock gateway', () => {
     assert.equal(list.at(-1).authorization, `Bearer ${stored.token}`);
 
     const names = await page.locator('.connection-name').allTextContents();
-    assert.deepEqual(names, ['Broken host', 'Odd id', 'Sim desktop']);
+    assert.deepEqual(names, ['Broken host', 'Clipboard desk', 'Flaky network', 'Odd id', 'Sim desktop']);
     assert.equal(
       await page.getByRole('link', { name: /Odd id/ }).getAttribute('href'),
       '#/client/a%2Fb%20c',
     );
     await page.screenshot({ path: path.join(shots, 'connections.png') });
 
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: /^Account menu/ }).click();
+    await page.getByRole('menuitem', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     assert.ok(!gateway.state.tokens.has(stored.token), 'DELETE /api/tokens/current revoked the token');
     assert.equal(await page.evaluate(() => sessionStorage.getItem('porthole.session')), null);
@@ -214,7 +220,8 @@ describe('web client against the mock gateway', () => {
       return d.getWidth() === 1000 && d.getHeight() === 700;
     });
 
-    // Leaving the view disconnects.
+    // Leaving the view (from the connection menu) disconnects.
+    await page.getByRole('button', { name: 'Open the connection menu' }).click();
     await page.getByRole('button', { name: 'Back to connections' }).click();
     await page.getByRole('heading', { name: 'Connections' }).waitFor();
     assert.equal(await page.evaluate(() => window.porthole), undefined);
@@ -239,6 +246,42 @@ describe('web client against the mock gateway', () => {
     await page.getByRole('button', { name: 'Reconnect' }).click();
     await waitInPage(page, 'second attempt fails too', () => window.porthole?.phase === 'error');
     assert.equal(gateway.state.tunnels.length, before + 1, 'reconnect opened a new tunnel');
+    await page.context().close();
+  });
+
+  test('a dropped connection is retried by itself, with a "Reconnecting" overlay', async () => {
+    const page = await signedInPage();
+    const before = gateway.state.tunnels.length;
+    await page.getByRole('link', { name: /Flaky network/ }).click();
+    await waitInPage(page, 'first connection', () => window.porthole?.state === 3);
+    await waitInPage(page, 'reconnecting phase', () => window.porthole?.phase === 'reconnecting');
+    await page.getByRole('heading', { name: /^Reconnecting to Flaky network/ }).waitFor();
+    await waitInPage(page, 'connected again', () => window.porthole?.phase === 'connected' && window.porthole.state === 3);
+    assert.equal(gateway.state.tunnels.length, before + 2, 'one automatic reconnection');
+    await page.context().close();
+  });
+
+  test('clipboard: remote text shows in the menu, text typed there is sent', async () => {
+    const page = await signedInPage();
+    const before = gateway.state.tunnels.length;
+    await page.getByRole('link', { name: /Clipboard desk/ }).click();
+    await waitInPage(page, 'connected', () => window.porthole?.state === 3);
+    const tunnel = gateway.state.tunnels[before];
+    await page.getByRole('button', { name: 'Open the connection menu' }).click();
+    const field = page.getByRole('textbox', { name: 'Clipboard', exact: true });
+    await waitInPage(page, 'the remote clipboard in the menu', () => document.querySelector('.clipboard')?.value === 'copied on the remote side');
+    await field.fill('typed in the browser');
+    const deadline = Date.now() + 5000;
+    const sent = () => {
+      const open = tunnel.received.find(([op, , mime]) => op === 'clipboard' && mime === 'text/plain');
+      if (!open) return null;
+      const blobs = tunnel.received.filter(([op, idx]) => op === 'blob' && idx === open[1]).map(([, , b64]) => b64);
+      return Buffer.from(blobs.join(''), 'base64').toString('utf8');
+    };
+    while (sent() !== 'typed in the browser' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(sent(), 'typed in the browser');
+    assert.ok(tunnel.received.some(([op]) => op === 'end'), 'the clipboard stream is closed');
+    assert.deepEqual(page.problems, []);
     await page.context().close();
   });
 

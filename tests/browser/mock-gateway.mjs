@@ -237,6 +237,10 @@ class WsConnection {
  *          connections?: Array<{id: string, name: string, protocol: string}>,
  *          failures?: Record<string, {code: number, closeCode?: number}>}} options
  *   failures: connection ids whose tunnel is refused with that Guacamole status.
+ *   drops: connection ids whose next N tunnels are cut (TCP reset, no close frame)
+ *   shortly after the first frame, as a network failure would.
+ *   clipboard: connection ids whose tunnel sends this text as the remote clipboard
+ *   after the first frame (a `clipboard` stream on index 3).
  */
 export async function startMockGateway({
   distDir,
@@ -244,7 +248,10 @@ export async function startMockGateway({
   password = 'correct horse',
   connections = [{ id: '1', name: 'Sim desktop', protocol: 'vnc' }],
   failures = {},
+  drops = {},
+  clipboard = {},
 } = {}) {
+  const dropsLeft = { ...drops };
   const tokens = new Set();
   const state = {
     /** Every REST request: {method, path, authorization}. */
@@ -323,6 +330,31 @@ export async function startMockGateway({
       return json(res, 200, connections);
     }
 
+    // The live session behind a tunnel (what the session view asks once connected):
+    // a session without sharing profiles, so no Sharing menu appears.
+    const tunnelSession = /^\/api\/tunnels\/([^/]+)\/session$/.exec(url.pathname);
+    if (tunnelSession && req.method === 'GET') {
+      if (!bearer(req)) return json(res, 401, { error: 'not signed in' });
+      const t = state.tunnels.find((r) => r.uuid === tunnelSession[1]);
+      if (!t) return json(res, 404, { error: 'no live session for this tunnel' });
+      const c = connections.find((x) => x.id === t.query.get('GUAC_ID'));
+      return json(res, 200, {
+        id: `session-${t.uuid}`,
+        connection_id: c?.id ?? '',
+        connection_name: c?.name ?? '',
+        protocol: c?.protocol ?? '',
+        user_id: 'user-admin',
+        username,
+        remote_addr: '127.0.0.1',
+        upstream_id: `$${t.uuid}`,
+        started_at: Date.now(),
+        owner_connected: true,
+        viewers: [],
+        links: [],
+        sharing_profiles: [],
+      });
+    }
+
     if (url.pathname.startsWith('/api/')) return json(res, 404, { error: 'no such route' });
 
     // Static files from client-js/dist.
@@ -397,6 +429,17 @@ export async function startMockGateway({
       ws.send(text);
     };
     paint(width, height);
+    if (clipboard[id] !== undefined) {
+      ws.send(
+        encodeInstruction('clipboard', 3, 'text/plain') +
+          encodeInstruction('blob', 3, Buffer.from(clipboard[id], 'utf8').toString('base64')) +
+          encodeInstruction('end', 3),
+      );
+    }
+    if (dropsLeft[id] > 0) {
+      dropsLeft[id] -= 1;
+      setTimeout(() => socket.destroy(), 300);
+    }
 
     ws.onmessage = (text) => {
       let instructions;

@@ -1,12 +1,13 @@
 // The Porthole web client (client-js, served by the gateway at /) against the
 // real gateway and guacd-sim: sign in, list, open the session, check pixels.
-// Saves docs/screenshots/{sign-in,connections,session}.png.
+// (The screenshots in docs/screenshots come from sharing.test.mjs and admin.test.mjs.)
 
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   Cleanup,
+  REPO_ROOT,
   SIM_PROBES,
   UUID_RE,
   assertColour,
@@ -37,7 +38,7 @@ describe('Porthole web client through the gateway', () => {
   let gateway;
   let connectionId;
   let browser;
-  const shots = screenshotDir();
+  const shots = screenshotDir(path.join(REPO_ROOT, 'test-artifacts', 'screenshots'));
 
   before(async () => {
     const sim = await startSimulator();
@@ -69,7 +70,9 @@ describe('Porthole web client through the gateway', () => {
     assert.equal(typeof body.error, 'string');
     const alert = page.getByRole('alert');
     await alert.waitFor();
-    assert.equal((await alert.textContent()).trim(), body.error);
+    // The server's text, shown as a sentence.
+    const sentence = `${body.error.charAt(0).toUpperCase()}${body.error.slice(1)}${/[.!?]$/.test(body.error) ? '' : '.'}`;
+    assert.equal((await alert.textContent()).trim(), sentence);
     await page.context().close();
   });
 
@@ -110,6 +113,7 @@ describe('Porthole web client through the gateway', () => {
     }
     await page.screenshot({ path: path.join(shots, 'session.png') });
 
+    await page.getByRole('button', { name: 'Open the connection menu' }).click();
     await page.getByRole('button', { name: 'Back to connections' }).click();
     await page.getByRole('heading', { name: 'Connections' }).waitFor();
     await page.context().close();

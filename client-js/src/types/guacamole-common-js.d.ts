@@ -119,7 +119,39 @@ declare module 'guacamole-common-js' {
       onerror: ((status: Status) => void) | null;
       onname: ((name: string) => void) | null;
       onsync: ((timestamp: number, frames?: number) => void) | null;
-      onclipboard: ((stream: unknown, mimetype: string) => void) | null;
+      onclipboard: ((stream: InputStream, mimetype: string) => void) | null;
+      /** `msg` instruction (protocol 1.5): return false to suppress onjoin/onleave. */
+      onmsg: ((code: number, args: string[]) => boolean | void) | null;
+      onjoin: ((userID: string, name: string) => void) | null;
+      onleave: ((userID: string, name: string) => void) | null;
+      createClipboardStream(mimetype: string): OutputStream;
+    }
+
+    class InputStream {
+      index: number;
+      onblob: ((data64: string) => void) | null;
+      onend: (() => void) | null;
+      sendAck(message: string, code: number): void;
+    }
+
+    class OutputStream {
+      index: number;
+      onack: ((status: Status) => void) | null;
+      sendBlob(data: string): void;
+      sendEnd(): void;
+    }
+
+    class StringReader {
+      constructor(stream: InputStream);
+      ontext: ((text: string) => void) | null;
+      onend: (() => void) | null;
+    }
+
+    class StringWriter {
+      constructor(stream: OutputStream);
+      sendText(text: string): void;
+      sendEnd(): void;
+      onack: ((status: Status) => void) | null;
     }
 
     namespace Client {
@@ -165,6 +197,8 @@ declare module 'guacamole-common-js' {
       constructor(element?: HTMLElement | Document);
       listenTo(element: HTMLElement | Document): void;
       reset(): void;
+      /** Keysyms currently held down, as the library tracks them. */
+      pressed: Record<number, boolean>;
       onkeydown: ((keysym: number) => boolean | void) | null;
       onkeyup: ((keysym: number) => void) | null;
     }

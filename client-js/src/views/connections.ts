@@ -1,11 +1,15 @@
-// Connection list: GET api/connections; each entry opens #/client/<id>.
+// Home: the connections the user may open, grouped by folder when the server sends
+// folders, with "In use by N users" on live ones and a search box. The list is
+// refreshed every few seconds while the page is visible, so the counts stay true.
 
-import { ApiError, deleteToken, listConnections, type Connection } from '../api';
-import { h, clear, brand } from '../dom';
+import { ApiError, errorText, listConnections, type Connection } from '../api';
+import { h, icon } from '../dom';
+import { plural } from '../format';
 import { hrefFor } from '../router';
+import { statusLine, topbar } from './chrome';
 import type { View, AppContext } from './view';
 
-const PROTOCOL_LABELS: Record<string, string> = {
+export const PROTOCOL_LABELS: Record<string, string> = {
   vnc: 'VNC',
   rdp: 'RDP',
   ssh: 'SSH',
@@ -13,109 +17,204 @@ const PROTOCOL_LABELS: Record<string, string> = {
   kubernetes: 'Kubernetes',
 };
 
-export function connectionsView(ctx: AppContext): View {
-  const session = ctx.session();
-  const status = h('div', { class: 'list-status', role: 'status', 'aria-live': 'polite' });
-  const list = h('ul', { class: 'connection-list', 'aria-labelledby': 'connections-title' });
+export function protocolLabel(p: string): string {
+  return PROTOCOL_LABELS[p] ?? p.toUpperCase();
+}
 
-  const signOut = h('button', { type: 'button', class: 'button secondary small' }, 'Sign out');
-  signOut.addEventListener('click', async () => {
-    signOut.disabled = true;
-    const token = session?.token;
-    if (token) {
-      // Best effort: the token is forgotten locally whatever the server says.
-      await deleteToken(token).catch(() => undefined);
-    }
-    ctx.signedOut('You have signed out.');
-  });
+const REFRESH_MS = 10_000;
 
-  const header = h(
-    'header',
-    { class: 'topbar' },
-    brand(),
+function matches(c: Connection, q: string): boolean {
+  if (!q) return true;
+  const hay = `${c.name} ${c.protocol} ${protocolLabel(c.protocol)} ${c.folder ?? ''}`.toLowerCase();
+  return q
+    .toLowerCase()
+    .split(/\s+/)
+    .filter(Boolean)
+    .every((word) => hay.includes(word));
+}
+
+function connectionItem(c: Connection): HTMLElement {
+  const protocol = protocolLabel(c.protocol);
+  const inUse = c.activeUsers > 0 || c.activeSessions > 0;
+  const users = Math.max(c.activeUsers, c.activeSessions);
+  return h(
+    'li',
+    {},
     h(
-      'div',
-      { class: 'topbar-user' },
-      session?.username ? h('span', { class: 'muted' }, `Signed in as ${session.username}`) : null,
-      signOut,
+      'a',
+      {
+        class: `connection${inUse ? ' live' : ''}`,
+        href: hrefFor({ name: 'client', connectionId: c.id }),
+        'data-connection-id': c.id,
+      },
+      h('span', { class: 'connection-icon', 'aria-hidden': 'true' }, icon('screen')),
+      h(
+        'span',
+        { class: 'connection-text' },
+        h('span', { class: 'connection-name' }, c.name),
+        inUse ? h('span', { class: 'connection-usage' }, `In use by ${plural(users, 'user')}`) : null,
+      ),
+      protocol ? h('span', { class: 'badge', 'aria-label': `protocol ${protocol}` }, protocol) : null,
     ),
   );
+}
 
-  const main = h(
-    'main',
-    { class: 'page' },
-    h('h1', { id: 'connections-title' }, 'Connections'),
-    status,
-    list,
-  );
+export function connectionsView(ctx: AppContext): View {
+  const session = ctx.session();
+  const status = statusLine();
+  const results = h('div', { class: 'connection-groups', 'aria-labelledby': 'connections-title' });
+  const search = h('input', {
+    id: 'connection-search',
+    type: 'search',
+    placeholder: 'Search connections',
+    title: 'Search by name, protocol or folder',
+    autocomplete: 'off',
+    spellcheck: 'false',
+  });
+  const count = h('p', { class: 'sr-only', role: 'status', 'aria-live': 'polite' });
 
   let alive = true;
+  let connections: Connection[] | null = null;
+  let timer: number | undefined;
 
-  function render(connections: Connection[]): void {
-    clear(list);
-    clear(status);
+  function render(): void {
+    if (!connections) return;
+    // A refresh must not take the focus away from someone moving through the list.
+    const focusedId = (document.activeElement as HTMLElement | null)?.dataset?.connectionId ?? null;
+    draw();
+    if (focusedId) results.querySelector<HTMLElement>(`[data-connection-id="${CSS.escape(focusedId)}"]`)?.focus();
+  }
+
+  function draw(): void {
+    if (!connections) return;
+    results.replaceChildren();
     if (connections.length === 0) {
-      status.append(h('p', { class: 'muted' }, 'No connections are available to you yet.'));
+      status.element.replaceChildren(
+        h('div', { class: 'empty' },
+          h('p', {}, 'No connections are available to you yet.'),
+          session?.isAdmin
+            ? h('p', { class: 'muted' }, 'Create one under ', h('a', { href: hrefFor({ name: 'admin-connection', connectionId: null }) }, 'Settings → Connections'), '.')
+            : h('p', { class: 'muted' }, 'Ask an administrator to give you access to a remote desktop.'),
+        ),
+      );
       return;
     }
-    const sorted = [...connections].sort((a, b) => a.name.localeCompare(b.name));
-    for (const c of sorted) {
-      const protocol = PROTOCOL_LABELS[c.protocol] ?? c.protocol.toUpperCase();
-      list.append(
+    status.clear();
+    const q = search.value.trim();
+    const shown = connections.filter((c) => matches(c, q)).sort((a, b) => a.name.localeCompare(b.name));
+    count.textContent = q ? `${plural(shown.length, 'connection')} found` : '';
+    if (shown.length === 0) {
+      results.append(h('p', { class: 'muted empty' }, `No connections match “${q}”.`));
+      return;
+    }
+    const hasFolders = connections.some((c) => c.folder);
+    if (!hasFolders) {
+      results.append(h('ul', { class: 'connection-list' }, ...shown.map(connectionItem)));
+      return;
+    }
+    // Folders: one collapsible group per folder path, unfiled connections first.
+    const groups = new Map<string, Connection[]>();
+    for (const c of shown) {
+      const key = c.folder ?? '';
+      groups.set(key, [...(groups.get(key) ?? []), c]);
+    }
+    const keys = [...groups.keys()].sort((a, b) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b)));
+    for (const key of keys) {
+      const list = h('ul', { class: 'connection-list' }, ...(groups.get(key) ?? []).map(connectionItem));
+      if (key === '') {
+        results.append(list);
+        continue;
+      }
+      results.append(
         h(
-          'li',
-          {},
+          'details',
+          { class: 'folder', open: true },
           h(
-            'a',
-            { class: 'connection', href: hrefFor({ name: 'client', connectionId: c.id }), 'data-connection-id': c.id },
-            h('span', { class: 'connection-name' }, c.name),
-            protocol ? h('span', { class: 'badge', 'aria-label': `protocol ${protocol}` }, protocol) : null,
+            'summary',
+            {},
+            icon('folder'),
+            h('span', { class: 'folder-name' }, key.split('/').join(' / ')),
+            h('span', { class: 'folder-count muted' }, String(groups.get(key)?.length ?? 0)),
           ),
+          list,
         ),
       );
     }
   }
 
-  async function load(): Promise<void> {
+  async function load(quiet = false): Promise<void> {
     if (!session) {
       ctx.signedOut();
       return;
     }
-    clear(status);
-    status.append(h('p', { class: 'muted' }, 'Loading connections…'));
-    list.setAttribute('aria-busy', 'true');
+    if (!quiet) status.loading('Loading connections…');
+    results.setAttribute('aria-busy', 'true');
     try {
-      const connections = await listConnections(session.token);
+      const list = await listConnections(session.token);
       if (!alive) return;
-      ctx.rememberConnections(connections);
-      render(connections);
+      ctx.rememberConnections(list);
+      connections = list;
+      render();
     } catch (e) {
       if (!alive) return;
       if (e instanceof ApiError && e.status === 401) {
         ctx.signedOut('Your sign-in has expired. Sign in again.');
         return;
       }
-      clear(status);
-      const retry = h('button', { type: 'button', class: 'button secondary small' }, 'Try again');
-      retry.addEventListener('click', () => void load());
-      status.append(
-        h('p', { class: 'error-text', role: 'alert' }, e instanceof Error ? e.message : 'Could not load connections.'),
-        retry,
-      );
+      if (!quiet || !connections) status.error(errorText(e, 'Could not load connections.'), () => void load());
     } finally {
-      list.removeAttribute('aria-busy');
+      results.removeAttribute('aria-busy');
     }
   }
 
+  function schedule(): void {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(async () => {
+      if (!alive) return;
+      if (document.visibilityState === 'visible') await load(true);
+      schedule();
+    }, REFRESH_MS);
+  }
+
+  search.addEventListener('input', render);
+  search.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape' && search.value) {
+      search.value = '';
+      render();
+    }
+  });
+
+  const main = h(
+    'main',
+    { class: 'page', id: 'main' },
+    h(
+      'div',
+      { class: 'page-head' },
+      h('h1', { id: 'connections-title' }, 'Connections'),
+      h(
+        'div',
+        { class: 'search' },
+        h('label', { for: 'connection-search', class: 'sr-only' }, 'Search connections'),
+        icon('search'),
+        search,
+      ),
+    ),
+    count,
+    status.element,
+    results,
+  );
+
   document.title = 'Connections · Porthole';
-  const root = h('div', { class: 'shell' }, header, main);
+  const root = h('div', { class: 'shell' }, topbar(ctx, 'home'), main);
   return {
     element: root,
     mounted() {
       void load();
+      schedule();
     },
     destroy() {
       alive = false;
+      window.clearTimeout(timer);
     },
   };
 }

@@ -1,6 +1,6 @@
 // Sign-in page: POST api/tokens, then on to wherever the user was going.
 
-import { ApiError, NetworkError, createToken } from '../api';
+import { ApiError, NetworkError, createToken, errorText } from '../api';
 import { saveSession } from '../auth';
 import { h, brand } from '../dom';
 import type { View, AppContext } from './view';
@@ -77,7 +77,13 @@ export function signInView(ctx: AppContext, notice: string | null): View {
     form.setAttribute('aria-busy', 'true');
     try {
       const res = await createToken(user, password.value);
-      saveSession({ token: res.token, username: res.username || user, expiresAt: res.expires_at ?? null });
+      saveSession({
+        token: res.token,
+        username: res.username || user,
+        displayName: res.display_name || res.username || user,
+        isAdmin: res.is_admin === true,
+        expiresAt: res.expires_at ?? null,
+      });
       ctx.signedIn();
       return;
     } catch (e) {
@@ -85,9 +91,9 @@ export function signInView(ctx: AppContext, notice: string | null): View {
       submit.disabled = false;
       submit.textContent = 'Sign in';
       if (e instanceof ApiError && e.status === 429 && e.retryAfterSeconds) {
-        lockFor(e.retryAfterSeconds, e.message);
+        lockFor(e.retryAfterSeconds, errorText(e));
       } else if (e instanceof ApiError || e instanceof NetworkError) {
-        showError(e.message);
+        showError(errorText(e));
       } else {
         showError('Something went wrong. Try again.');
       }
@@ -98,7 +104,12 @@ export function signInView(ctx: AppContext, notice: string | null): View {
   });
 
   document.title = 'Sign in · Porthole';
-  const root = h('main', { class: 'page page-center' }, form);
+  const root = h(
+    'main',
+    { class: 'page-center sign-in-page' },
+    form,
+    h('p', { class: 'sign-in-foot muted' }, 'Remote desktops in your browser, shared safely.'),
+  );
   return {
     element: root,
     mounted() {

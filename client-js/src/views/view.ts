@@ -7,6 +7,8 @@ export interface View {
   element: HTMLElement;
   mounted?(): void;
   destroy?(): void;
+  /** Full-screen views (remote desktops) hide the page scrollbars and background. */
+  fullscreen?: boolean;
 }
 
 /** What views may ask of the app shell. */
@@ -15,6 +17,8 @@ export interface AppContext {
   go(route: Route): void;
   /** Forget the token and show the sign-in page with an optional notice. */
   signedOut(notice?: string): void;
+  /** Revoke the token on the server (best effort), then `signedOut`. */
+  signOut(): Promise<void>;
   signedIn(): void;
   /** Remembers names seen in the connection list, for titles. */
   rememberConnections(list: Connection[]): void;
