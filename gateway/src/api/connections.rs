@@ -33,7 +33,7 @@ pub fn router() -> Router<AppState> {
 /// Parameter names whose values are secrets.
 pub fn is_secret(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    ["password", "passphrase", "private-key", "secret", "token"]
+    ["password", "passphrase", "private-key", "client-key", "secret", "token"]
         .iter()
         .any(|s| n.contains(s))
 }
