@@ -33,9 +33,16 @@ pub fn router() -> Router<AppState> {
 /// Parameter names whose values are secrets.
 pub fn is_secret(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    ["password", "passphrase", "private-key", "client-key", "secret", "token"]
-        .iter()
-        .any(|s| n.contains(s))
+    [
+        "password",
+        "passphrase",
+        "private-key",
+        "client-key",
+        "secret",
+        "token",
+    ]
+    .iter()
+    .any(|s| n.contains(s))
 }
 
 #[derive(Serialize)]
