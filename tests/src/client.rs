@@ -402,13 +402,17 @@ impl Display {
     }
 
     fn draw_png(&mut self, p: &PendingImage) -> Result<()> {
-        let dec = png::Decoder::new(p.data.as_slice());
+        let mut dec = png::Decoder::new(p.data.as_slice());
+        // Palette and low-bit-depth images become 8-bit RGB(A) or grey.
+        dec.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
         let mut reader = dec.read_info().context("bad PNG header")?;
         let mut out = vec![0; reader.output_buffer_size()];
         let info = reader.next_frame(&mut out).context("bad PNG data")?;
         let bpp = match info.color_type {
             png::ColorType::Rgba => 4,
             png::ColorType::Rgb => 3,
+            png::ColorType::GrayscaleAlpha => 2,
+            png::ColorType::Grayscale => 1,
             other => bail!("unsupported PNG colour type {other:?}"),
         };
         if info.bit_depth != png::BitDepth::Eight {
@@ -418,14 +422,19 @@ impl Display {
         for y in 0..info.height {
             for x in 0..info.width {
                 let i = ((y * info.width + x) as usize) * bpp;
-                let a = if bpp == 4 { out[i + 3] } else { 255 };
+                let (rgb, a) = match bpp {
+                    4 => ([out[i], out[i + 1], out[i + 2]], out[i + 3]),
+                    3 => ([out[i], out[i + 1], out[i + 2]], 255),
+                    2 => ([out[i], out[i], out[i]], out[i + 1]),
+                    _ => ([out[i], out[i], out[i]], 255),
+                };
                 if a == 0 {
                     continue;
                 }
                 layer.put(
                     p.x + i64::from(x),
                     p.y + i64::from(y),
-                    [out[i], out[i + 1], out[i + 2], 255],
+                    [rgb[0], rgb[1], rgb[2], 255],
                 );
             }
         }

@@ -7,6 +7,7 @@
 //!   replay of real guacd recordings, and switchable misbehaviour.
 //! * [`gateway`] — starts the real `porthole` binary on `127.0.0.1:0`.
 //! * [`pg`] — a throwaway PostgreSQL cluster, to run the gateway on PostgreSQL.
+//! * [`xvnc`] — a real TigerVNC Xvnc for the built-in VNC back end's tests.
 //! * [`client`] — a headless Guacamole client over the WebSocket tunnel, with a display
 //!   model that decodes PNG images for pixel checks.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
@@ -15,3 +16,4 @@ pub mod client;
 pub mod gateway;
 pub mod pg;
 pub mod sim;
+pub mod xvnc;

@@ -50,6 +50,7 @@ struct Summary {
     id: String,
     name: String,
     protocol: String,
+    backend: String,
     active_sessions: usize,
     /// People on the connection's live sessions: originators plus viewers.
     active_users: usize,
@@ -60,6 +61,7 @@ struct Detail {
     id: String,
     name: String,
     protocol: String,
+    backend: String,
     parameters: BTreeMap<String, String>,
     secret_parameters_set: Vec<String>,
     guacd: Option<GuacdTarget>,
@@ -72,6 +74,9 @@ struct Detail {
 struct Body {
     name: String,
     protocol: String,
+    /// `guacd` (default) or `builtin` (Porthole's own VNC client; protocol `vnc`).
+    #[serde(default)]
+    backend: Option<String>,
     #[serde(default)]
     parameters: BTreeMap<String, String>,
     #[serde(default)]
@@ -88,6 +93,7 @@ fn detail(state: &AppState, c: Connection) -> Detail {
         id: c.id,
         name: c.name,
         protocol: c.protocol,
+        backend: c.backend,
         parameters: public,
         secret_parameters_set: secret
             .into_iter()
@@ -114,6 +120,36 @@ fn validate(b: &Body) -> Result<(), ApiError> {
         return Err(ApiError::bad_request(
             "protocol must be a guacd protocol name such as vnc, rdp or ssh",
         ));
+    }
+    match b.backend.as_deref().unwrap_or("guacd") {
+        "guacd" => {}
+        "builtin" => {
+            if b.protocol != "vnc" {
+                return Err(ApiError::bad_request(
+                    "the built-in back end serves VNC only: use protocol 'vnc' or backend 'guacd'",
+                ));
+            }
+            if b.parameters
+                .get("hostname")
+                .is_none_or(|h| h.trim().is_empty())
+            {
+                return Err(ApiError::bad_request(
+                    "a built-in VNC connection needs the 'hostname' parameter",
+                ));
+            }
+            if let Some(p) = b.parameters.get("port").filter(|p| !p.is_empty()) {
+                if p.parse::<u16>().map_or(true, |n| n == 0) {
+                    return Err(ApiError::bad_request(
+                        "'port' must be a number from 1 to 65535",
+                    ));
+                }
+            }
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "backend must be 'guacd' or 'builtin'",
+            ))
+        }
     }
     if b.parameters.len() > 256 {
         return Err(ApiError::bad_request("at most 256 parameters"));
@@ -166,6 +202,7 @@ async fn list(
                 id: c.id,
                 name: c.name,
                 protocol: c.protocol,
+                backend: c.backend,
             })
             .collect(),
     ))
@@ -203,6 +240,7 @@ async fn create(
     let input = ConnectionInput {
         name: b.name.trim().to_owned(),
         protocol: b.protocol,
+        backend: b.backend.unwrap_or_else(|| "guacd".into()),
         parameters: b.parameters,
         guacd: b.guacd,
         owner_id: b.owner_id.or_else(|| Some(me.user.id.clone())),
@@ -230,6 +268,7 @@ async fn replace(
     let input = ConnectionInput {
         name: b.name.trim().to_owned(),
         protocol: b.protocol,
+        backend: b.backend.unwrap_or(old.backend),
         parameters,
         guacd: b.guacd,
         owner_id: b.owner_id.or(old.owner_id),

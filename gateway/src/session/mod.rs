@@ -165,10 +165,30 @@ struct Hub {
     links: HashMap<String, Link>,
 }
 
+/// What serves a session's desktop.
+#[derive(Clone)]
+pub enum Upstream {
+    /// A guacd connection: every participant is its own guacd user, viewers join it
+    /// natively (`select $id`).
+    Guacd(GuacdTarget),
+    /// Porthole's own VNC client: one RFB connection, each frame encoded once and shared
+    /// by every participant through its fan-out.
+    Vnc(porthole_vnc::VncSession),
+}
+
+impl std::fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Upstream::Guacd(t) => write!(f, "Guacd({}:{})", t.host, t.port),
+            Upstream::Vnc(_) => f.write_str("Vnc"),
+        }
+    }
+}
+
 /// A live session. See the module documentation.
 pub struct Session {
     pub info: SessionInfo,
-    pub guacd: GuacdTarget,
+    pub upstream: Upstream,
     hub: Mutex<Hub>,
     /// Becomes `Some(status)` when the session ends.
     ended: watch::Sender<Option<Status>>,
@@ -201,7 +221,7 @@ impl Session {
     /// originator's kick receiver.
     pub fn new(
         info: SessionInfo,
-        guacd: GuacdTarget,
+        upstream: Upstream,
         tunnel: String,
         notices: mpsc::Sender<Bytes>,
     ) -> (Session, watch::Receiver<Option<Status>>) {
@@ -209,7 +229,7 @@ impl Session {
         let (ended, _) = watch::channel(None);
         let s = Session {
             info,
-            guacd,
+            upstream,
             hub: Mutex::new(Hub {
                 ended: false,
                 owner: Owner::Attached {
@@ -274,6 +294,14 @@ impl Session {
             // A full queue means the originator's browser is not reading; the roster
             // that follows every change carries the full state, so nothing stays wrong.
             let _ = notices.try_send(msg);
+        }
+    }
+
+    /// The built-in VNC client of this session, if it has one.
+    pub fn vnc(&self) -> Option<&porthole_vnc::VncSession> {
+        match &self.upstream {
+            Upstream::Vnc(v) => Some(v),
+            Upstream::Guacd(_) => None,
         }
     }
 
@@ -479,6 +507,10 @@ impl Session {
             hub.links.drain().map(|(_, l)| l).collect::<Vec<_>>()
         };
         let _ = self.ended.send(Some(status));
+        if let Upstream::Vnc(v) = &self.upstream {
+            let v = v.clone();
+            tokio::spawn(async move { v.close().await });
+        }
         let store = state.store.clone();
         let sid = self.info.id.clone();
         let reason = reason.to_owned();

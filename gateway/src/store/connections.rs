@@ -16,12 +16,17 @@ pub struct GuacdTarget {
     pub tls: bool,
 }
 
+/// `guacd`: served by a guacd daemon. `builtin`: Porthole's own VNC client.
+pub const BACKENDS: [&str; 2] = ["guacd", "builtin"];
+
 /// A stored connection definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Connection {
     pub id: String,
     pub name: String,
     pub protocol: String,
+    /// One of [`BACKENDS`].
+    pub backend: String,
     pub parameters: BTreeMap<String, String>,
     /// `None`: the configured default guacd.
     pub guacd: Option<GuacdTarget>,
@@ -35,13 +40,15 @@ pub struct Connection {
 pub struct ConnectionInput {
     pub name: String,
     pub protocol: String,
+    pub backend: String,
     pub parameters: BTreeMap<String, String>,
     pub guacd: Option<GuacdTarget>,
     pub owner_id: Option<String>,
 }
 
 const COLUMNS: &str =
-    "id, name, protocol, parameters, guacd_host, guacd_port, guacd_tls, owner_id, created_at, updated_at";
+    "id, name, protocol, parameters, guacd_host, guacd_port, guacd_tls, owner_id, \
+                       created_at, updated_at, backend";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Connection> {
     let params: String = r.try_get("parameters")?;
@@ -60,6 +67,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Connection> {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
         protocol: r.try_get("protocol")?,
+        backend: r.try_get("backend")?,
         parameters: serde_json::from_str(&params).context("stored parameters are not JSON")?,
         guacd,
         owner_id: r.try_get("owner_id")?,
@@ -73,7 +81,7 @@ pub async fn create(store: &Store, c: &ConnectionInput) -> Result<Connection> {
     let id = new_id();
     let now = now_ms();
     sqlx::query(&format!(
-        "INSERT INTO connections ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        "INSERT INTO connections ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     ))
     .bind(&id)
     .bind(&c.name)
@@ -85,6 +93,7 @@ pub async fn create(store: &Store, c: &ConnectionInput) -> Result<Connection> {
     .bind(&c.owner_id)
     .bind(now)
     .bind(now)
+    .bind(backend_or_default(&c.backend))
     .execute(store.pool())
     .await?;
     get(store, &id)
@@ -115,7 +124,8 @@ pub async fn list(store: &Store) -> Result<Vec<Connection>> {
 pub async fn update(store: &Store, id: &str, c: &ConnectionInput) -> Result<bool> {
     let r = sqlx::query(
         "UPDATE connections SET name = $1, protocol = $2, parameters = $3, guacd_host = $4, \
-         guacd_port = $5, guacd_tls = $6, owner_id = $7, updated_at = $8 WHERE id = $9",
+         guacd_port = $5, guacd_tls = $6, owner_id = $7, updated_at = $8, backend = $9 \
+         WHERE id = $10",
     )
     .bind(&c.name)
     .bind(&c.protocol)
@@ -125,10 +135,19 @@ pub async fn update(store: &Store, id: &str, c: &ConnectionInput) -> Result<bool
     .bind(c.guacd.as_ref().map(|g| i64::from(g.tls)))
     .bind(&c.owner_id)
     .bind(now_ms())
+    .bind(backend_or_default(&c.backend))
     .bind(id)
     .execute(store.pool())
     .await?;
     Ok(r.rows_affected() > 0)
+}
+
+fn backend_or_default(b: &str) -> &str {
+    if b.is_empty() {
+        "guacd"
+    } else {
+        b
+    }
 }
 
 /// Deletes a connection; `false` when it does not exist.

@@ -15,6 +15,7 @@
 pub mod filter;
 pub mod params;
 pub mod relay;
+pub mod vnc;
 
 use crate::access;
 use crate::state::AppState;

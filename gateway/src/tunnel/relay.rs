@@ -29,7 +29,7 @@
 
 use super::filter::{BrowserFilter, Verdict};
 use super::params::ConnectParams;
-use crate::session::{JoinKind, JoinRequest, Session, SessionInfo};
+use crate::session::{JoinKind, JoinRequest, Session, SessionInfo, Upstream};
 use crate::state::AppState;
 use crate::store::{self, history};
 use crate::upstream::guacd::{GuacdIo, GuacdSession, HandshakeRequest};
@@ -81,20 +81,20 @@ impl TunnelEnd {
     }
 }
 
-enum Control {
+pub(super) enum Control {
     Text(Bytes),
     Close(TunnelEnd),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
+pub(super) enum Role {
     Originator,
     Viewer,
 }
 
 /// Why a relay stopped.
 #[derive(Debug)]
-enum Stop {
+pub(super) enum Stop {
     /// The tunnel is over.
     End {
         end: TunnelEnd,
@@ -115,14 +115,16 @@ impl Drop for OpenGuard {
 }
 
 /// The browser side of a tunnel, as the relay uses it.
-struct Browser {
-    tunnel_id: String,
-    stream: SplitStream<WebSocket>,
-    data_tx: mpsc::Sender<Bytes>,
-    ctl_tx: mpsc::Sender<Control>,
-    notice_tx: mpsc::Sender<Bytes>,
-    filter: BrowserFilter,
-    peer: SocketAddr,
+pub(super) struct Browser {
+    pub(super) tunnel_id: String,
+    pub(super) stream: SplitStream<WebSocket>,
+    pub(super) data_tx: mpsc::Sender<Bytes>,
+    pub(super) ctl_tx: mpsc::Sender<Control>,
+    pub(super) notice_tx: mpsc::Sender<Bytes>,
+    pub(super) filter: BrowserFilter,
+    pub(super) peer: SocketAddr,
+    /// The browser's connect data (image formats, size) for back ends that need it.
+    pub(super) params: ConnectParams,
 }
 
 /// Runs one upgraded WebSocket to the end.
@@ -165,6 +167,7 @@ pub async fn run_tunnel(
             notice_tx,
             filter: BrowserFilter::new(false),
             peer,
+            params: params.clone(),
         };
         let end = if open as usize > state.config.tunnel.max_tunnels {
             TunnelEnd::new(
@@ -222,12 +225,16 @@ async fn serve_originator(
 
     // A page reload: the same user's session on this connection waits for them.
     if let Some(session) = state.sessions.detached_session(&conn.id, &user.user.id) {
+        let guacd = match &session.upstream {
+            Upstream::Guacd(t) => t.clone(),
+            Upstream::Vnc(_) => return super::vnc::reattach(state, browser, session).await,
+        };
         let req = HandshakeRequest {
             select: session.info.upstream_id.clone(),
             parameters: conn.parameters.clone(),
             client: params.client_info(name),
         };
-        let (upstream, early) = match connect_upstream(state, browser, &session.guacd, &req).await {
+        let (upstream, early) = match connect_upstream(state, browser, &guacd, &req).await {
             Ok(v) => v,
             Err(end) => return end,
         };
@@ -245,6 +252,9 @@ async fn serve_originator(
         return run_originator(state, browser, session, upstream, early, kick).await;
     }
 
+    if conn.backend == "builtin" {
+        return super::vnc::originate(state, browser, &user, &conn).await;
+    }
     let req = HandshakeRequest {
         select: conn.protocol.clone(),
         parameters: conn.parameters.clone(),
@@ -267,7 +277,7 @@ async fn serve_originator(
     };
     let (session, kick) = Session::new(
         info.clone(),
-        target,
+        Upstream::Guacd(target),
         browser.tunnel_id.clone(),
         browser.notice_tx.clone(),
     );
@@ -282,7 +292,7 @@ async fn serve_originator(
     run_originator(state, browser, session, upstream, early, kick).await
 }
 
-fn record_session_start(state: &AppState, info: &SessionInfo) {
+pub(super) fn record_session_start(state: &AppState, info: &SessionInfo) {
     let store = state.store.clone();
     let rec = history::SessionRecord {
         id: info.id.clone(),
@@ -315,6 +325,16 @@ async fn run_originator(
     kick: watch::Receiver<Option<Status>>,
 ) -> TunnelEnd {
     let stop = relay(state, browser, Role::Originator, upstream, early, kick).await;
+    originator_finished(state, browser, session, stop)
+}
+
+/// After an originator's relay: end the session, or keep it for a reload.
+pub(super) fn originator_finished(
+    state: &AppState,
+    browser: &Browser,
+    session: Arc<Session>,
+    stop: Stop,
+) -> TunnelEnd {
     let (end, deliberate) = match stop {
         Stop::End { end, deliberate } => (end, deliberate),
         // Originators use back-pressure, never overflow; treat it as an end.
@@ -399,18 +419,21 @@ async fn serve_viewer(
         }
     }
     browser.filter = BrowserFilter::new(join.read_only);
+    let guacd = match &session.upstream {
+        Upstream::Guacd(t) => t.clone(),
+        Upstream::Vnc(_) => return super::vnc::view(state, browser, session, join).await,
+    };
     let mut end_rx = session.subscribe_end();
     let req = HandshakeRequest {
         select: session.info.upstream_id.clone(),
         parameters: join.parameters.clone(),
         client: params.client_info(Some(join.name.clone().unwrap_or_default())),
     };
-    let (mut upstream, mut early) =
-        match connect_upstream(state, browser, &session.guacd, &req).await {
-            Ok(v) => v,
-            Err(end) if end.status == Status::ResourceNotFound => return invalid(),
-            Err(end) => return end,
-        };
+    let (mut upstream, mut early) = match connect_upstream(state, browser, &guacd, &req).await {
+        Ok(v) => v,
+        Err(end) if end.status == Status::ResourceNotFound => return invalid(),
+        Err(end) => return end,
+    };
     let remote = browser.peer.ip().to_string();
     let Ok((viewer_id, kick)) = session.add_viewer(state, &join, &remote) else {
         return invalid();
@@ -458,7 +481,7 @@ async fn serve_viewer(
                 if session.is_ended() || end_rx.borrow_and_update().is_some() {
                     break TunnelEnd::new(Status::SessionClosed, "the shared session ended");
                 }
-                match connect_upstream(state, browser, &session.guacd, &req).await {
+                match connect_upstream(state, browser, &guacd, &req).await {
                     Ok((u, e)) => {
                         upstream = u;
                         early = e;
@@ -474,7 +497,7 @@ async fn serve_viewer(
 }
 
 /// A receiver that fires when either the viewer is kicked or the session ends.
-fn merge_kick(
+pub(super) fn merge_kick(
     mut kick: watch::Receiver<Option<Status>>,
     mut end: watch::Receiver<Option<Status>>,
 ) -> watch::Receiver<Option<Status>> {
@@ -594,7 +617,7 @@ async fn relay(
 
 /// Handles one message (or timeout) from the browser: returns the instructions to
 /// forward with their class, or why the tunnel must end.
-async fn browser_message(
+pub(super) async fn browser_message(
     msg: Result<Option<Result<Message, axum::Error>>, tokio::time::error::Elapsed>,
     filter: &mut BrowserFilter,
     ctl_tx: &mpsc::Sender<Control>,
@@ -947,12 +970,12 @@ async fn send_text(sink: &mut SplitSink<WebSocket, Message>, b: Bytes) -> Result
 }
 
 /// Resolves once the process starts draining.
-async fn draining(rx: &mut watch::Receiver<bool>) {
+pub(super) async fn draining(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|s| *s).await;
 }
 
 /// Resolves with the status once the participant is kicked.
-async fn kicked(rx: &mut watch::Receiver<Option<Status>>) -> Status {
+pub(super) async fn kicked(rx: &mut watch::Receiver<Option<Status>>) -> Status {
     let status = match rx.wait_for(|s| s.is_some()).await {
         Ok(s) => Some((*s).unwrap_or(Status::SessionClosed)),
         Err(_) => None,

@@ -16,3 +16,4 @@ mod postgres;
 mod profiles;
 mod sharing;
 mod tunnel;
+mod vnc;
