@@ -43,6 +43,9 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// Seconds to wait for sessions to close after SIGTERM before exiting anyway.
     pub shutdown_grace_secs: u64,
+    /// On the very first start, if a VNC server answers here, a ready "Demo desktop"
+    /// connection to it is created (`scripts/demo-desktop.sh` starts one). Empty: never.
+    pub demo_vnc: String,
 }
 
 impl Default for ServerConfig {
@@ -54,6 +57,7 @@ impl Default for ServerConfig {
             tls_key: String::new(),
             data_dir: PathBuf::from("data"),
             shutdown_grace_secs: 5,
+            demo_vnc: "127.0.0.1:5901".into(),
         }
     }
 }

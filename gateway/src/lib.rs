@@ -18,6 +18,7 @@ pub mod access;
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod events;
 pub mod metrics;

@@ -76,6 +76,18 @@ pub async fn run(config: Config, resolved: Resolved) -> Result<()> {
                 created.username
             ),
         }
+        if !config.server.demo_vnc.is_empty() {
+            match crate::demo::offer(&store, &config.server.demo_vnc, &created.username).await {
+                Ok(Some(name)) => eprintln!(
+                    "First start: a VNC server answers at {}; created the connection '{name}'",
+                    config.server.demo_vnc
+                ),
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not create the demo desktop connection")
+                }
+            }
+        }
     }
     let limits = Limits {
         max_element_len: config.tunnel.upstream_max_element,

@@ -109,6 +109,8 @@ impl Gateway {
             .arg(&data_dir)
             .args(&opts.args)
             .env("PORTHOLE_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            // Tests decide themselves whether a demo desktop exists.
+            .env("PORTHOLE_SERVER_DEMO_VNC", "")
             .env(
                 "RUST_LOG",
                 std::env::var("PORTHOLE_TEST_LOG").unwrap_or_else(|_| "info".into()),

@@ -169,3 +169,55 @@ async fn vnc_passwords_and_a_dying_server_give_clear_statuses() {
     let closed = closed.expect("closed within 1 s").unwrap();
     assert!(matches!(closed.status(), Some(515 | 519)), "{closed:?}");
 }
+
+#[tokio::test]
+async fn the_first_start_offers_a_running_demo_desktop() {
+    if skip() {
+        return;
+    }
+    let x = Xvnc::start(800, 600, None).unwrap();
+    x.fill("#2b4c6f").unwrap();
+    let gw = porthole_testsuite::gateway::Gateway::start_with(opts(&[(
+        "PORTHOLE_SERVER_DEMO_VNC",
+        &format!("127.0.0.1:{}", x.port),
+    )]))
+    .await
+    .unwrap();
+    assert!(
+        gw.stderr()
+            .contains("created the connection 'Demo desktop'"),
+        "{}",
+        gw.stderr()
+    );
+    let token = gw.admin_token().await.unwrap();
+    let (_, list) = gw
+        .request(Method::GET, "/api/connections", Some(&token), None)
+        .await
+        .unwrap();
+    assert_eq!(list[0]["name"], "Demo desktop");
+    assert_eq!(list[0]["backend"], "builtin");
+    let conn = list[0]["id"].as_str().unwrap();
+    let mut c = GuacClient::connect(&gw.tunnel_url(&query(&token, conn)))
+        .await
+        .unwrap();
+    let mut d = Display::default();
+    until_colour(&mut c, &mut d, [0x2b, 0x4c, 0x6f]).await;
+
+    // Nothing is offered when no VNC server answers.
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let gw2 = porthole_testsuite::gateway::Gateway::start_with(opts(&[(
+        "PORTHOLE_SERVER_DEMO_VNC",
+        &free.to_string(),
+    )]))
+    .await
+    .unwrap();
+    let t2 = gw2.admin_token().await.unwrap();
+    let (_, list) = gw2
+        .request(Method::GET, "/api/connections", Some(&t2), None)
+        .await
+        .unwrap();
+    assert_eq!(list, json!([]));
+}
