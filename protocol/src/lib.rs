@@ -30,5 +30,5 @@ pub mod status;
 pub use encoder::{encode, encode_to_bytes, InstructionWriter};
 pub use instruction::Instruction;
 pub use limits::Limits;
-pub use parser::{ParseError, ParseErrorKind, Parser};
+pub use parser::{split_points, ParseError, ParseErrorKind, Parser};
 pub use status::Status;

@@ -377,6 +377,58 @@ impl Parser {
     }
 }
 
+/// Splits a buffer of complete instructions into consecutive pieces of about `target`
+/// bytes, each ending on an instruction boundary (a piece is larger only when one
+/// instruction is). Returns the end offset of each piece. Used to keep WebSocket
+/// messages small without copying: the pieces are slices of the same buffer.
+///
+/// The input must be well-formed (it is output the caller produced or already parsed);
+/// on malformed input the rest of the buffer becomes one last piece.
+pub fn split_points(data: &[u8], target: usize) -> Vec<usize> {
+    let mut points = Vec::new();
+    let (mut i, mut piece_start) = (0usize, 0usize);
+    while i < data.len() {
+        // One instruction: elements `len.value` separated by ',' and ended by ';'.
+        let end = loop {
+            let mut len = 0usize;
+            while let Some(d) = data.get(i).filter(|b| b.is_ascii_digit()) {
+                len = len.saturating_mul(10).saturating_add(usize::from(d - b'0'));
+                i += 1;
+            }
+            if data.get(i) != Some(&b'.') {
+                break None;
+            }
+            i += 1;
+            // Skip `len` code points.
+            let mut left = len;
+            while left > 0 && i < data.len() {
+                i += 1;
+                while data.get(i).is_some_and(|b| is_continuation(*b)) {
+                    i += 1;
+                }
+                left -= 1;
+            }
+            match data.get(i) {
+                Some(b',') => i += 1,
+                Some(b';') => break Some(i + 1),
+                _ => break None,
+            }
+        };
+        let Some(end) = end else {
+            break;
+        };
+        i = end;
+        if i - piece_start >= target {
+            points.push(i);
+            piece_start = i;
+        }
+    }
+    if piece_start < data.len() {
+        points.push(data.len());
+    }
+    points
+}
+
 #[inline]
 fn is_continuation(b: u8) -> bool {
     (b as i8) < -0x40
@@ -499,6 +551,18 @@ mod tests {
         let e = parse_all(b"3.abc,5.abcde,5.abcde;", limits).unwrap_err();
         assert_eq!(e.kind, ParseErrorKind::InstructionTooLong { max: 20 });
         assert!(parse_all(b"3.abc,5.abcde,3.abc;", limits).is_ok());
+    }
+
+    #[test]
+    fn split_points_fall_on_instruction_boundaries() {
+        let data = "3.nop;4.sync,1.1;5.é😀abc,2.ab;3.nop;".as_bytes();
+        let pts = split_points(data, 6);
+        assert_eq!(pts, vec![6, 17, data.len() - 6, data.len()]);
+        for w in pts.windows(2) {
+            assert_eq!(data[w[1] - 1], b';');
+        }
+        assert_eq!(split_points(data, 1000), vec![data.len()]);
+        assert!(split_points(b"", 10).is_empty());
     }
 
     #[test]

@@ -27,6 +27,10 @@ use axum::response::{IntoResponse, Response};
 use params::ConnectParams;
 use std::net::SocketAddr;
 
+/// The WebSocket's read buffer. Browsers send one small instruction per message, so the
+/// library's 128 KiB default would sit idle in every tunnel.
+pub const BROWSER_READ_BUFFER: usize = 8 * 1024;
+
 /// Largest WebSocket message accepted from a browser. One instruction per message is
 /// what browsers send and libguac caps an instruction at 32 KiB; anything far larger is
 /// refused by the WebSocket layer before it is buffered.
@@ -55,6 +59,10 @@ pub async fn handler(
     ws.protocols(["guacamole"])
         .max_message_size(MAX_BROWSER_MESSAGE)
         .max_frame_size(MAX_BROWSER_MESSAGE)
+        .read_buffer_size(BROWSER_READ_BUFFER)
+        // Frames are already batched per guacd read; write each one out at once rather
+        // than holding a 128 KiB staging buffer per tunnel.
+        .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
             relay::run_tunnel(state, socket, params, peer).await;
         })

@@ -60,8 +60,16 @@ const UPSTREAM_QUEUE: usize = 256;
 /// Browser instructions kept while guacd is still handshaking; more are dropped (the
 /// stock client sends nothing but pings and keep-alives before it is connected).
 const EARLY_INPUT: usize = 64;
-/// Read size from guacd.
+/// Largest read from guacd.
 const READ_CHUNK: usize = 64 * 1024;
+/// First read size from guacd. The read buffer doubles while reads fill it (up to
+/// READ_CHUNK) and is given back when it empties after a small read, so an idle tunnel
+/// holds a few KiB, not a burst-sized buffer.
+const MIN_READ: usize = 4 * 1024;
+/// Largest WebSocket message sent, give or take one instruction. Bigger frames are cut
+/// at instruction boundaries into slices of the same bytes: the WebSocket library keeps
+/// a staging buffer as large as the largest message it ever sent, per tunnel.
+const MESSAGE_TARGET: usize = 16 * 1024;
 /// How long closing may take before the tasks are abandoned.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
@@ -753,7 +761,9 @@ async fn upstream_reader(
     role: Role,
     state: &AppState,
 ) -> Stop {
-    let mut batch = BytesMut::with_capacity(READ_CHUNK);
+    // Each batch is allocated at the size it needs and handed over whole (`split`).
+    let mut batch = BytesMut::new();
+    let mut want = MIN_READ;
     loop {
         let mut ended: Option<TunnelEnd> = None;
         loop {
@@ -822,10 +832,23 @@ async fn upstream_reader(
                 deliberate: true,
             };
         }
-        if buf.capacity() - buf.len() < READ_CHUNK / 4 {
-            buf.reserve(READ_CHUNK);
+        if buf.is_empty() && buf.capacity() > MIN_READ && parser.at_boundary(&buf) {
+            // Drained after a burst: give the buffer back; the next read reserves anew.
+            buf = BytesMut::new();
         }
-        match io.read_buf(&mut buf).await {
+        if buf.capacity() - buf.len() < want / 4 {
+            buf.reserve(want);
+        }
+        let room = buf.capacity() - buf.len();
+        let read = io.read_buf(&mut buf).await;
+        if let Ok(n) = read {
+            if n >= room && want < READ_CHUNK {
+                want *= 2;
+            } else if n < MIN_READ / 2 && want > MIN_READ {
+                want /= 2;
+            }
+        }
+        match read {
             Ok(0) if buf.is_empty() => {
                 return Stop::End {
                     end: TunnelEnd::new(Status::Success, "guacd closed the connection"),
@@ -924,8 +947,9 @@ async fn ws_writer(
                 }
                 Some(Control::Close(end)) => {
                     while let Some(b) = data_rx.recv().await {
-                        if send_text(&mut sink, b).await.is_err() { return; }
+                        if feed_frame(&mut sink, b).await.is_err() { return; }
                     }
+                    if sink.flush().await.is_err() { return; }
                     let frame = CloseFrame {
                         code: end.status.websocket_close_code(),
                         reason: Utf8Bytes::from(end.status.close_reason()),
@@ -944,9 +968,9 @@ async fn ws_writer(
             },
             data = data_rx.recv(), if data_open => match data {
                 Some(b) => {
-                    if sink.feed(text(b)).await.is_err() { return; }
+                    if feed_frame(&mut sink, b).await.is_err() { return; }
                     while let Ok(b) = data_rx.try_recv() {
-                        if sink.feed(text(b)).await.is_err() { return; }
+                        if feed_frame(&mut sink, b).await.is_err() { return; }
                     }
                     if sink.flush().await.is_err() { return; }
                 }
@@ -954,6 +978,20 @@ async fn ws_writer(
             },
         }
     }
+}
+
+/// Feeds one frame as WebSocket messages of about MESSAGE_TARGET bytes each, cut at
+/// instruction boundaries (zero-copy slices of the frame).
+async fn feed_frame(sink: &mut SplitSink<WebSocket, Message>, b: Bytes) -> Result<(), axum::Error> {
+    if b.len() <= MESSAGE_TARGET {
+        return sink.feed(text(b)).await;
+    }
+    let mut start = 0;
+    for end in porthole_protocol::split_points(&b, MESSAGE_TARGET) {
+        sink.feed(text(b.slice(start..end))).await?;
+        start = end;
+    }
+    Ok(())
 }
 
 fn text(b: Bytes) -> Message {

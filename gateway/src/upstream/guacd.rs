@@ -242,7 +242,7 @@ impl GuacdConnector {
         out.clear();
 
         let mut parser = Parser::new(self.limits);
-        let mut buf = BytesMut::with_capacity(16 * 1024);
+        let mut buf = BytesMut::with_capacity(4 * 1024);
         let args = self.expect(&mut io, &mut parser, &mut buf, "args").await?;
         let (version, names) = match HandshakeInstruction::parse(&args) {
             Ok(HandshakeInstruction::Args { version, names }) => (version, names),
@@ -307,7 +307,7 @@ impl GuacdConnector {
                 Ok(Some(_)) => continue,
                 Ok(None) => {}
             }
-            buf.reserve(8 * 1024);
+            buf.reserve(4 * 1024);
             match tokio::time::timeout_at(deadline, io.read_buf(buf)).await {
                 Err(_) => {
                     return Err(UpstreamError::HandshakeTimeout {
