@@ -7,12 +7,25 @@ export interface Connection {
   id: string;
   name: string;
   protocol: string;
+  /** Who speaks to the remote machine: guacd, or Porthole's own VNC client. */
+  backend: Backend;
   /** Folder path ("Servers/Linux"), when the server groups connections. */
   folder: string | null;
   /** Live sessions on this connection. */
   activeSessions: number;
   /** People on the connection's live sessions: originators plus viewers. */
   activeUsers: number;
+}
+
+/**
+ * `guacd`: the connection goes through a guacd daemon (every protocol).
+ * `builtin`: Porthole's own VNC client, no guacd (protocol `vnc` only).
+ */
+export type Backend = 'guacd' | 'builtin';
+
+/** The server's `backend` value; anything unknown (or absent, on older gateways) is guacd. */
+export function parseBackend(v: unknown): Backend {
+  return v === 'builtin' ? 'builtin' : 'guacd';
 }
 
 export interface GuacdTarget {
@@ -26,6 +39,7 @@ export interface ConnectionDetail {
   id: string;
   name: string;
   protocol: string;
+  backend: Backend;
   parameters: Record<string, string>;
   secret_parameters_set: string[];
   guacd: GuacdTarget | null;
@@ -36,6 +50,7 @@ export interface ConnectionDetail {
 export interface ConnectionInput {
   name: string;
   protocol: string;
+  backend: Backend;
   parameters: Record<string, string>;
   guacd?: GuacdTarget | null;
   owner_id?: string | null;
@@ -323,6 +338,7 @@ export async function listConnections(token: string): Promise<Connection[]> {
       id: String(c.id ?? ''),
       name: typeof c.name === 'string' && c.name !== '' ? c.name : String(c.id ?? ''),
       protocol: typeof c.protocol === 'string' ? c.protocol : '',
+      backend: parseBackend(c.backend),
       folder: typeof c.folder === 'string' && c.folder.trim() !== '' ? c.folder.trim() : null,
       activeSessions: num(c.active_sessions),
       activeUsers: num(c.active_users),
@@ -330,16 +346,21 @@ export async function listConnections(token: string): Promise<Connection[]> {
     .filter((c) => c.id !== '');
 }
 
-export function getConnection(token: string, id: string): Promise<ConnectionDetail> {
-  return request('GET', `api/connections/${enc(id)}`, { token });
+/** A detail as the server sent it, with `backend` normalised (older gateways omit it). */
+function detailOf(d: ConnectionDetail): ConnectionDetail {
+  return { ...d, backend: parseBackend(d.backend) };
 }
 
-export function createConnection(token: string, body: ConnectionInput): Promise<ConnectionDetail> {
-  return request('POST', 'api/connections', { token, body });
+export async function getConnection(token: string, id: string): Promise<ConnectionDetail> {
+  return detailOf(await request<ConnectionDetail>('GET', `api/connections/${enc(id)}`, { token }));
 }
 
-export function updateConnection(token: string, id: string, body: ConnectionInput): Promise<ConnectionDetail> {
-  return request('PUT', `api/connections/${enc(id)}`, { token, body });
+export async function createConnection(token: string, body: ConnectionInput): Promise<ConnectionDetail> {
+  return detailOf(await request<ConnectionDetail>('POST', 'api/connections', { token, body }));
+}
+
+export async function updateConnection(token: string, id: string, body: ConnectionInput): Promise<ConnectionDetail> {
+  return detailOf(await request<ConnectionDetail>('PUT', `api/connections/${enc(id)}`, { token, body }));
 }
 
 export function deleteConnection(token: string, id: string): Promise<unknown> {

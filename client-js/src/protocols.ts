@@ -2,6 +2,8 @@
 // parameter names; the help text is Porthole's own. Anything a connection holds that
 // is not listed here stays editable under "Other parameters".
 
+import type { Backend } from './api';
+
 export type FieldType = 'text' | 'number' | 'password' | 'textarea' | 'select' | 'boolean';
 
 export interface Field {
@@ -279,13 +281,44 @@ export const PROTOCOL_FORMS: ProtocolForm[] = [
   },
 ];
 
-export function formFor(protocol: string): ProtocolForm | null {
+/**
+ * VNC through Porthole's own client (backend `builtin`, no guacd): only these three
+ * parameters mean anything to it.
+ */
+export const BUILTIN_VNC_FORM: ProtocolForm = {
+  protocol: 'vnc',
+  label: 'VNC',
+  defaultPort: '5900',
+  sections: [
+    {
+      title: 'Network',
+      fields: [
+        { name: 'hostname', label: 'Host name or address', type: 'text', required: true, placeholder: 'desktop.example.internal', help: 'Where Porthole should connect: a DNS name or an IP address reachable from the gateway, not from your browser.' },
+        { name: 'port', label: 'Port', type: 'number', placeholder: '5900', help: 'Leave empty for the usual port (5900).' },
+      ],
+    },
+    {
+      title: 'Authentication',
+      fields: [
+        { name: 'password', label: 'Password', type: 'password', secret: true, help: 'Only for servers that use VNC Authentication; leave empty for servers that ask for none. Stored on the gateway and never shown again.' },
+      ],
+    },
+  ],
+};
+
+/** Which back ends can serve `protocol`: the built-in one serves VNC only. */
+export function builtinBackendServes(protocol: string): boolean {
+  return protocol === 'vnc';
+}
+
+export function formFor(protocol: string, backend: Backend = 'guacd'): ProtocolForm | null {
+  if (backend === 'builtin' && builtinBackendServes(protocol)) return BUILTIN_VNC_FORM;
   return PROTOCOL_FORMS.find((f) => f.protocol === protocol) ?? null;
 }
 
-/** Every parameter name the form of `protocol` shows. */
-export function knownNames(protocol: string): Set<string> {
+/** Every parameter name the form of `protocol` (with that back end) shows. */
+export function knownNames(protocol: string, backend: Backend = 'guacd'): Set<string> {
   const names = new Set<string>();
-  for (const s of formFor(protocol)?.sections ?? []) for (const f of s.fields) names.add(f.name);
+  for (const s of formFor(protocol, backend)?.sections ?? []) for (const f of s.fields) names.add(f.name);
   return names;
 }

@@ -5,8 +5,9 @@
 // When a binary (or Chromium, or the client build) is missing, tests are skipped
 // with a message, except under CI (env CI set), where that is a failure.
 
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { accessSync, constants as fsConstants, existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -41,14 +42,33 @@ export function binaryPath(name) {
   return path.join(BIN_DIR, name);
 }
 
+/** The full path of an executable found on PATH, or null. */
+export function findOnPath(name) {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
 /**
  * Why the tests needing these things cannot run, or null when they can.
  * Under CI a missing prerequisite throws instead, so the run fails loudly.
  *
- * @param {{binaries?: string[], chromium?: boolean, clientDist?: boolean}} needs
+ * @param {{binaries?: string[], chromium?: boolean, clientDist?: boolean, programs?: string[]}} needs
+ *   `programs`: executables looked up on PATH (e.g. Xvnc, xsetroot, xdotool).
  */
-export function missingPrerequisites({ binaries = [], chromium = true, clientDist = false } = {}) {
+export function missingPrerequisites({ binaries = [], chromium = true, clientDist = false, programs = [] } = {}) {
   const missing = [];
+  for (const p of programs) {
+    if (!findOnPath(p)) missing.push(`${p} on PATH (run scripts/install-vnc-deps.sh)`);
+  }
   for (const b of binaries) {
     if (!existsSync(binaryPath(b))) missing.push(`${path.relative(REPO_ROOT, binaryPath(b))} (run \`cargo build\`)`);
   }
@@ -332,4 +352,170 @@ export class Cleanup {
     }
     if (errors.length) throw new AggregateError(errors, 'cleanup failed');
   }
+}
+
+// ---------------------------------------------------------------- a real X desktop (TigerVNC)
+
+/** The programs `startXvnc` and the VNC tests use. */
+export const XVNC_PROGRAMS = ['Xvnc', 'xsetroot', 'xdotool', 'xterm'];
+
+/** A TCP port nobody listens on right now (the kernel's pick). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** An X display number with no lock file and no socket, from a random start. */
+function freeDisplay(taken) {
+  const start = 40 + Math.floor(Math.random() * 400);
+  for (let n = start; n < start + 200; n++) {
+    if (taken.has(n)) continue;
+    if (existsSync(`/tmp/.X${n}-lock`) || existsSync(`/tmp/.X11-unix/X${n}`)) continue;
+    return n;
+  }
+  throw new Error('no free X display number');
+}
+
+/** Resolves true once something accepts TCP connections on host:port. */
+function canConnect(host, port) {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host, port });
+    const done = (ok) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+    sock.setTimeout(1000, () => done(false));
+  });
+}
+
+/** Runs a program to completion; resolves with its stdout, rejects with its stderr. */
+export function run(command, args, { env = {}, timeoutMs = 10_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { env: { ...process.env, ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${command} ${args.join(' ')} failed: ${err.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/**
+ * Starts TigerVNC's Xvnc on a free display and a free port, local only and without
+ * authentication:
+ * `Xvnc :N -geometry 1024x768 -depth 24 -rfbport <port> -localhost -nolisten tcp
+ *  -SecurityTypes None -AlwaysShared`. Resolves once the RFB port accepts connections.
+ * The result runs X clients on that display (`x(cmd, args)`), paints the root window
+ * (`setRootColour('#2e8b57')`), reads the pointer (`pointer()`), and stops Xvnc
+ * (`stop()`, which also kills every X client it started).
+ */
+export async function startXvnc({ geometry = '1024x768', depth = 24, attempts = 3 } = {}) {
+  const taken = new Set();
+  let lastError;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const display = freeDisplay(taken);
+    taken.add(display);
+    const port = await freePort();
+    const args = [
+      `:${display}`,
+      '-geometry',
+      geometry,
+      '-depth',
+      String(depth),
+      '-rfbport',
+      String(port),
+      '-localhost',
+      '-nolisten',
+      'tcp',
+      '-SecurityTypes',
+      'None',
+      '-AlwaysShared',
+    ];
+    const child = spawn('Xvnc', args, { cwd: REPO_ROOT, env: process.env, stdio: ['ignore', 'ignore', 'pipe'] });
+    liveChildren.add(child);
+    child.once('exit', () => liveChildren.delete(child));
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      if (stderr.length > 64_000) stderr = stderr.slice(-64_000);
+      if (process.env.PORTHOLE_TEST_VERBOSE) process.stderr.write(`[Xvnc :${display}] ${chunk}`);
+    });
+    let spawnError = null;
+    child.once('error', (e) => {
+      spawnError = e;
+    });
+
+    const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+    let ready = false;
+    while (Date.now() < deadline) {
+      if (spawnError || child.exitCode !== null || child.signalCode !== null) break;
+      if (await canConnect('127.0.0.1', port)) {
+        ready = true;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (ready) {
+      const env = { DISPLAY: `:${display}` };
+      const clients = new Set();
+      const xvnc = {
+        child,
+        display,
+        host: '127.0.0.1',
+        port,
+        env,
+        stderr: () => stderr,
+        /** Runs an X client on this display to completion; resolves with its stdout. */
+        x: (command, cmdArgs, opts = {}) => run(command, cmdArgs, { ...opts, env: { ...env, ...(opts.env ?? {}) } }),
+        /** Starts a long-lived X client on this display; it is killed by `stop()`. */
+        spawnClient(command, cmdArgs) {
+          const c = spawn(command, cmdArgs, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: 'ignore' });
+          liveChildren.add(c);
+          clients.add(c);
+          c.once('exit', () => {
+            liveChildren.delete(c);
+            clients.delete(c);
+          });
+          return c;
+        },
+        /** Fills the root window with one colour, e.g. '#2e8b57'. */
+        setRootColour: (colour) => run('xsetroot', ['-solid', colour], { env }),
+        /** The X pointer position, from `xdotool getmouselocation --shell`. */
+        async pointer() {
+          const out = await run('xdotool', ['getmouselocation', '--shell'], { env });
+          const v = Object.fromEntries(out.trim().split('\n').map((l) => l.split('=')));
+          return { x: Number(v.X), y: Number(v.Y) };
+        },
+        async stop() {
+          await Promise.all([...clients].map((c) => stopChild(c)));
+          await stopChild(child);
+        },
+      };
+      return xvnc;
+    }
+    await stopChild(child);
+    const why = spawnError
+      ? `could not be started: ${spawnError.message}`
+      : child.exitCode !== null || child.signalCode !== null
+        ? `exited early (code ${child.exitCode}, signal ${child.signalCode})`
+        : `did not accept connections on 127.0.0.1:${port} within ${STARTUP_TIMEOUT_MS} ms`;
+    const tail = stderr.trim().split('\n').slice(-20).join('\n');
+    lastError = new Error(`Xvnc :${display} ${why}\n  command: Xvnc ${args.join(' ')}\n  stderr (last lines):\n${tail.replace(/^/gm, '    ')}`);
+    if (spawnError) break; // not installed: retrying will not help
+  }
+  throw lastError;
+}
+
+/** '#2e8b57' → [46, 139, 87]. */
+export function hexRgb(hex) {
+  const n = Number.parseInt(hex.replace('#', ''), 16);
+  return [(n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
 }

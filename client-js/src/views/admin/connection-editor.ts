@@ -14,13 +14,14 @@ import {
   listProfiles,
   updateConnection,
   updateProfile,
+  type Backend,
   type ConnectionDetail,
   type ConnectionInput,
   type SharingProfile,
 } from '../../api';
 import { h, icon, uid } from '../../dom';
 import { plural } from '../../format';
-import { PROTOCOL_FORMS, formFor, isSecretName, knownNames, type Field } from '../../protocols';
+import { PROTOCOL_FORMS, builtinBackendServes, formFor, isSecretName, knownNames, type Field } from '../../protocols';
 import { hrefFor } from '../../router';
 import { button, confirmDialog, openDialog } from '../../ui';
 import { settingsPage, statusLine } from '../chrome';
@@ -119,6 +120,42 @@ export function connectionEditorView(ctx: AppContext, connectionId: string | nul
     guacdCustom.addEventListener('change', () => {
       guacdFields.hidden = !guacdCustom.checked;
     });
+    const guacdCustomBlock = fieldBlock('Use a specific guacd for this connection', guacdCustom, 'Otherwise the gateway’s default guacd is used.');
+
+    // The back end (VNC only): guacd, or Porthole's own VNC client.
+    const backendGroup = uid('backend');
+    const backendRadio = (value: Backend, title: string, help: string): { row: HTMLElement; input: HTMLInputElement } => {
+      const input = h('input', { type: 'radio', name: backendGroup, value, id: uid(`backend-${value}`) });
+      const helpEl = h('span', { class: 'muted small', id: `${input.id}-help` }, help);
+      input.setAttribute('aria-describedby', helpEl.id);
+      // The help sits beside the label (not in it), so the choice's name stays short.
+      return { input, row: h('div', { class: 'radio-row' }, input, h('div', { class: 'radio-text' }, h('label', { for: input.id }, h('strong', {}, title)), helpEl)) };
+    };
+    const viaGuacd = backendRadio('guacd', 'guacd', 'Apache Guacamole’s guacd daemon connects to the VNC server; every other VNC setting below is available.');
+    const viaBuiltin = backendRadio(
+      'builtin',
+      'Built into Porthole (no guacd)',
+      'Porthole connects to the VNC server itself: no guacd to run, and each screen update is encoded once for everyone watching. Host, port and password only.',
+    );
+    viaBuiltin.input.checked = d?.backend === 'builtin';
+    viaGuacd.input.checked = !viaBuiltin.input.checked;
+    const backendFieldset = h(
+      'fieldset',
+      { class: 'radio-group backend-choice' },
+      h('legend', {}, 'Back end'),
+      viaGuacd.row,
+      viaBuiltin.row,
+    );
+    /** The back end that will be saved: builtin only where it can serve the protocol. */
+    const backend = (): Backend => (viaBuiltin.input.checked && builtinBackendServes(protocol.value) ? 'builtin' : 'guacd');
+    let shownBackend = backend();
+    /** Shows the back-end choice for VNC only, and the guacd fields for guacd only. */
+    function syncBackend(): void {
+      backendFieldset.hidden = !builtinBackendServes(protocol.value);
+      const builtin = backend() === 'builtin';
+      guacdCustomBlock.hidden = builtin;
+      guacdFields.hidden = builtin || !guacdCustom.checked;
+    }
 
     // Current values survive a protocol switch, so nothing typed is lost.
     const values: Record<string, string> = { ...(d?.parameters ?? {}) };
@@ -138,8 +175,9 @@ export function connectionEditorView(ctx: AppContext, connectionId: string | nul
       for (const [k, v] of Object.entries(other.read())) values[k] = v;
       controls = [];
       paramsHost.replaceChildren();
-      const form = formFor(protocol.value);
-      const known = knownNames(protocol.value);
+      shownBackend = backend();
+      const form = formFor(protocol.value, shownBackend);
+      const known = knownNames(protocol.value, shownBackend);
       for (const section of form?.sections ?? []) {
         const fs = h('fieldset', { class: 'param-section' }, h('legend', {}, section.title));
         const grid = h('div', { class: 'grid-2' });
@@ -167,6 +205,12 @@ export function connectionEditorView(ctx: AppContext, connectionId: string | nul
       }
       const rest: Record<string, string> = {};
       for (const [k, v] of Object.entries(values)) if (v !== '' && !known.has(k) && !isSecretName(k)) rest[k] = v;
+      if (shownBackend === 'builtin') {
+        // Porthole's VNC client reads nothing else; guacd settings typed on this page
+        // come back if guacd is chosen again, but are not saved with a built-in connection.
+        other = kvEditor({}, 'Other parameters');
+        return;
+      }
       other = kvEditor(rest, 'Other parameters');
       paramsHost.append(
         h(
@@ -183,7 +227,17 @@ export function connectionEditorView(ctx: AppContext, connectionId: string | nul
         ),
       );
     }
-    protocol.addEventListener('change', renderParams);
+    protocol.addEventListener('change', () => {
+      syncBackend();
+      renderParams();
+    });
+    for (const r of [viaGuacd.input, viaBuiltin.input]) {
+      r.addEventListener('change', () => {
+        syncBackend();
+        if (backend() !== shownBackend) renderParams();
+      });
+    }
+    syncBackend();
     renderParams();
 
     const error = h('p', { class: 'error-text', role: 'alert', hidden: true });
@@ -202,9 +256,10 @@ export function connectionEditorView(ctx: AppContext, connectionId: string | nul
           'div',
           { class: 'grid-2' },
           fieldBlock('Name', name, 'What people see in their list of connections.'),
-          fieldBlock('Protocol', protocol, 'How guacd talks to the remote machine.'),
+          fieldBlock('Protocol', protocol, 'How the gateway talks to the remote machine.'),
         ),
-        fieldBlock('Use a specific guacd for this connection', guacdCustom, 'Otherwise the gateway’s default guacd is used.'),
+        backendFieldset,
+        guacdCustomBlock,
         guacdFields,
       ),
       paramsHost,
@@ -229,13 +284,21 @@ export function connectionEditorView(ctx: AppContext, connectionId: string | nul
         if (v === '' && !(isSecretName(c.field.name) && secretsSet.has(c.field.name))) continue;
         parameters[c.field.name] = v;
       }
-      if (!parameters.hostname && formFor(protocol.value)?.sections[0]?.fields[0]?.name === 'hostname') {
+      if (!parameters.hostname && formFor(protocol.value, backend())?.sections[0]?.fields[0]?.name === 'hostname') {
         error.textContent = 'Enter the host name or address of the remote machine.';
         error.hidden = false;
         return;
       }
-      const body: ConnectionInput = { name: name.value.trim(), protocol: protocol.value, parameters, guacd: null };
-      if (guacdCustom.checked) {
+      const body: ConnectionInput = { name: name.value.trim(), protocol: protocol.value, backend: backend(), parameters, guacd: null };
+      if (body.backend === 'builtin' && parameters.port !== undefined) {
+        const port = Number(parameters.port);
+        if (!Number.isInteger(port) || port < 1 || port > 65535) {
+          error.textContent = 'Enter a port between 1 and 65535, or leave it empty for 5900.';
+          error.hidden = false;
+          return;
+        }
+      }
+      if (body.backend === 'guacd' && guacdCustom.checked) {
         const port = Number(guacdPort.value || '4822');
         if (!guacdHost.value.trim() || !Number.isInteger(port) || port < 1 || port > 65535) {
           error.textContent = 'Enter the guacd host and a port between 1 and 65535, or use the default guacd.';

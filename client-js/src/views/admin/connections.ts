@@ -1,7 +1,7 @@
 // Settings → Connections: every connection, with its live use, and the ways to
 // create, edit, open and delete them.
 
-import { ApiError, deleteConnection, errorText, listConnections, type Connection } from '../../api';
+import { ApiError, deleteConnection, errorText, listConnections, type Backend, type Connection } from '../../api';
 import { h, icon } from '../../dom';
 import { plural } from '../../format';
 import { hrefFor } from '../../router';
@@ -9,6 +9,13 @@ import { confirmDialog } from '../../ui';
 import { protocolLabel } from '../connections';
 import { settingsPage, statusLine } from '../chrome';
 import type { AppContext, View } from '../view';
+
+/** A small badge naming the back end: guacd, or Porthole's own VNC client. */
+function backendBadge(backend: Backend): HTMLElement {
+  return backend === 'builtin'
+    ? h('span', { class: 'badge badge-builtin', 'data-backend': backend, title: 'Built into Porthole (no guacd)' }, 'Built-in')
+    : h('span', { class: 'badge', 'data-backend': backend, title: 'Through guacd' }, 'guacd');
+}
 
 export function adminConnectionsView(ctx: AppContext): View {
   const session = ctx.session();
@@ -25,6 +32,7 @@ export function adminConnectionsView(ctx: AppContext): View {
         {},
         h('th', { scope: 'col' }, 'Name'),
         h('th', { scope: 'col' }, 'Protocol'),
+        h('th', { scope: 'col' }, 'Back end'),
         h('th', { scope: 'col' }, 'In use'),
         h('th', { scope: 'col', class: 'actions-col' }, h('span', { class: 'sr-only' }, 'Actions')),
       ),
@@ -38,7 +46,7 @@ export function adminConnectionsView(ctx: AppContext): View {
   function render(): void {
     const q = search.value.trim().toLowerCase();
     const rows = all
-      .filter((c) => !q || `${c.name} ${c.protocol}`.toLowerCase().includes(q))
+      .filter((c) => !q || `${c.name} ${c.protocol} ${c.backend === 'builtin' ? 'built-in builtin' : 'guacd'}`.toLowerCase().includes(q))
       .sort((a, b) => a.name.localeCompare(b.name));
     table.hidden = all.length === 0;
     if (all.length === 0) {
@@ -61,6 +69,7 @@ export function adminConnectionsView(ctx: AppContext): View {
           { 'data-connection-id': c.id },
           h('td', { 'data-label': 'Name' }, h('a', { class: 'strong-link', href: hrefFor({ name: 'admin-connection', connectionId: c.id }) }, c.name)),
           h('td', { 'data-label': 'Protocol' }, h('span', { class: 'badge' }, protocolLabel(c.protocol))),
+          h('td', { 'data-label': 'Back end' }, backendBadge(c.backend)),
           h(
             'td',
             { 'data-label': 'In use' },
