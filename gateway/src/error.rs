@@ -14,6 +14,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
     pub retry_after_secs: Option<u64>,
+    /// The share-admin.md §5 reason code of an access-model denial.
+    pub reason: Option<&'static str>,
 }
 
 impl ApiError {
@@ -22,6 +24,7 @@ impl ApiError {
             status,
             message: message.into(),
             retry_after_secs: None,
+            reason: None,
         }
     }
     pub fn bad_request(m: impl Into<String>) -> Self {
@@ -44,7 +47,16 @@ impl ApiError {
             status: StatusCode::TOO_MANY_REQUESTS,
             message: m.into(),
             retry_after_secs: Some(retry_after_secs),
+            reason: None,
         }
+    }
+    /// An access-model denial: `{"error": message, "reason": code}` with the status of
+    /// [`crate::access::http_status`] (404 `not_found`, 400 usage, 409 `name_conflict`,
+    /// 403 the rest).
+    pub fn denied(reason: porthole_access::ReasonCode) -> Self {
+        let mut e = Self::new(crate::access::http_status(reason), reason.message());
+        e.reason = Some(reason.as_str());
+        e
     }
     /// An internal failure: logged with its cause, answered generically.
     pub fn internal(e: impl std::fmt::Display) -> Self {
@@ -60,7 +72,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut resp = (
             self.status,
-            Json(serde_json::json!({ "error": self.message })),
+            Json(match self.reason {
+                Some(r) => serde_json::json!({ "error": self.message, "reason": r }),
+                None => serde_json::json!({ "error": self.message }),
+            }),
         )
             .into_response();
         if let Some(s) = self.retry_after_secs {

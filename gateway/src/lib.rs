@@ -17,6 +17,7 @@
 pub mod access;
 pub mod api;
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;

@@ -1,5 +1,8 @@
 //! The `porthole` command: `serve` (the default) runs the gateway; `check-config`
-//! validates a configuration and explains what it resolves to.
+//! validates a configuration and explains what it resolves to; the access-model
+//! subcommands (`enterprise-role`, `share-folder`, `share-record`, `transfer-record`,
+//! `record-permission`, `compliance`, `trash`, …) call a running gateway (see
+//! [`porthole_gateway::cli`]).
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
@@ -26,6 +29,9 @@ enum Command {
     Serve(ServeArgs),
     /// Validate the configuration and print what it resolves to.
     CheckConfig(ServeArgs),
+    /// Access-model administration against a running gateway (share-admin.md §6).
+    #[command(flatten)]
+    Access(porthole_gateway::cli::AccessCommand),
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -74,10 +80,19 @@ fn init_logging(cfg: &Config) {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let (check, args) = match &cli.command {
-        Some(Command::Serve(a)) => (false, a.clone()),
-        Some(Command::CheckConfig(a)) => (true, a.clone()),
+    // `mkdir NAME -sf` (Keeper's "shared folder") is one flag, not `-s -f`.
+    let argv = std::env::args().map(|a| {
+        if a == "-sf" {
+            "--shared-folder".to_owned()
+        } else {
+            a
+        }
+    });
+    let cli = Cli::parse_from(argv);
+    let (check, args) = match cli.command {
+        Some(Command::Serve(a)) => (false, a),
+        Some(Command::CheckConfig(a)) => (true, a),
+        Some(Command::Access(cmd)) => return access_cli(cmd),
         None => (false, cli.serve.clone()),
     };
     let loaded = Config::load(cli.config.as_deref(), std::env::vars(), &args.overrides())
@@ -111,6 +126,22 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs an access-model subcommand against a running gateway; exits with the §5 code.
+fn access_cli(cmd: porthole_gateway::cli::AccessCommand) -> ExitCode {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("porthole: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = rt.block_on(porthole_gateway::cli::run(cmd));
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
 fn check_config(config: &Config, r: &porthole_gateway::config::Resolved) -> ExitCode {

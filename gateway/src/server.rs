@@ -1,7 +1,8 @@
 //! Starting, serving and draining the gateway.
 //!
 //! Start: open the store (migrating it), create the first administrator if there is no
-//! user, bind, print `listening on <url>` as the only line on stdout, serve.
+//! user, the default enterprise if there is none, load the access snapshot, bind, print
+//! `listening on <url>` as the only line on stdout, serve (with access revalidation).
 //! Drain (SIGTERM or Ctrl-C): `/healthz` turns unavailable, every tunnel closes its
 //! browser with 513 (server busy: reconnect shortly) and sends guacd `disconnect`; the
 //! process exits when no tunnel is left or after `server.shutdown_grace_secs`.
@@ -89,6 +90,8 @@ pub async fn run(config: Config, resolved: Resolved) -> Result<()> {
             }
         }
     }
+    crate::access::bootstrap(&store, "Porthole").await?;
+    let snapshot = crate::access::load(&store).await?;
     let limits = Limits {
         max_element_len: config.tunnel.upstream_max_element,
         max_elements: Limits::UPSTREAM.max_elements,
@@ -111,8 +114,10 @@ pub async fn run(config: Config, resolved: Resolved) -> Result<()> {
         guacd,
         origins,
         shutdown_rx,
+        snapshot,
     );
     spawn_housekeeping(store);
+    crate::access::revalidate::spawn(state.clone());
 
     let scheme = if tls { "https" } else { "http" };
     println!("listening on {scheme}://{local}");

@@ -1,5 +1,5 @@
 //! The state shared by every request handler: configuration, store, live sessions,
-//! metrics and the shutdown signal. Cloning is cheap (everything is behind `Arc`).
+//! the access-model snapshot, metrics and the shutdown signal. Cloning is cheap (everything is behind `Arc`).
 
 use crate::auth::throttle::Throttle;
 use crate::config::{Config, Resolved};
@@ -20,6 +20,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub throttle: Arc<Throttle>,
     pub sessions: Arc<Registry>,
+    /// The access-model snapshot, its writer lock and revalidation doorbell.
+    pub access: Arc<crate::access::Access>,
     pub guacd: Arc<GuacdConnector>,
     /// The origins WebSocket upgrades are accepted from (scheme://host[:port]).
     pub allowed_origins: Arc<Vec<String>>,
@@ -35,6 +37,7 @@ impl AppState {
         guacd: GuacdConnector,
         allowed_origins: Vec<String>,
         shutdown: watch::Receiver<bool>,
+        snapshot: porthole_access::Snapshot,
     ) -> Self {
         let throttle = Throttle::new(
             config.auth.max_failed_logins,
@@ -49,6 +52,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             throttle: Arc::new(throttle),
             sessions,
+            access: Arc::new(crate::access::Access::new(snapshot)),
             guacd: Arc::new(guacd),
             allowed_origins: Arc::new(allowed_origins),
             shutdown,

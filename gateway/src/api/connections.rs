@@ -195,7 +195,7 @@ async fn list(
         .map_err(ApiError::internal)?;
     Ok(Json(
         all.into_iter()
-            .filter(|c| access::can_see_connection(&me.user, c))
+            .filter(|c| access::decide::can_access(&state, &me.user.id, &c.id))
             .map(|c| Summary {
                 active_sessions: state.sessions.count_for_connection(&c.id),
                 active_users: state.sessions.users_on_connection(&c.id),
@@ -216,7 +216,7 @@ async fn load_visible(
     let c = connections::get(&state.store, id)
         .await
         .map_err(ApiError::internal)?
-        .filter(|c| access::can_see_connection(&me.user, c))
+        .filter(|c| access::decide::can_see_connection(state, &me.user.id, &c.id))
         .ok_or_else(|| ApiError::not_found("no such connection"))?;
     Ok(c)
 }
@@ -248,6 +248,7 @@ async fn create(
     let c = connections::create(&state.store, &input)
         .await
         .map_err(ApiError::internal)?;
+    access::refresh(&state).await?;
     tracing::info!(connection = %c.id, by = %me.user.username, "connection created");
     Ok((StatusCode::CREATED, Json(detail(&state, c))))
 }
@@ -279,7 +280,13 @@ async fn replace(
     {
         return Err(ApiError::not_found("no such connection"));
     }
-    let c = load_visible(&state, &me, &id).await?;
+    access::refresh(&state).await?;
+    // The write succeeded; answer with what was saved even when the caller no longer
+    // reaches the connection (e.g. it just handed it to someone else).
+    let c = connections::get(&state.store, &id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("no such connection"))?;
     tracing::info!(connection = %id, by = %me.user.username, "connection updated");
     Ok(Json(detail(&state, c)))
 }
@@ -294,6 +301,7 @@ async fn remove(
     connections::delete(&state.store, &id)
         .await
         .map_err(ApiError::internal)?;
+    access::refresh(&state).await?;
     for s in state
         .sessions
         .list()

@@ -2,6 +2,7 @@
 //! [`crate::error::ApiError`]. Handlers authenticate with `Authorization: Bearer <token>`
 //! through the [`Authed`] extractor.
 
+pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod connections;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(profiles::router())
         .merge(history::router())
         .merge(audit::router())
+        .merge(access::router())
 }
 
 /// The signed-in user of a request, from its bearer token.

@@ -15,8 +15,9 @@
 //! names of 1–128 characters, values of at most 4096; `read-only` is not one of them —
 //! the `read_only` flag is the only source of truth for it.
 //!
-//! Changes are allowed to the connection's owner and to administrators
-//! ([`access::manage_profiles_authority`]). A connection, or a profile of a connection,
+//! Changes need `edit` and `share` on the connection (R41, [`access::decide::manage_profiles`]):
+//! its owner, stored flags or grants, or Share Admin record tier; denials carry the §5
+//! reason (`missing_can_edit`, `missing_can_share`). A connection, or a profile of a connection,
 //! that the caller may not see answers 404 exactly like a missing one. Every attempted
 //! change, allowed or denied, is audited (`profile.create|update|delete|clone`).
 
@@ -205,7 +206,7 @@ async fn visible_connection(
         .await
         .map_err(ApiError::internal)?
     {
-        Some(c) if access::can_see_connection(&me.user, &c) => Ok(c),
+        Some(c) if access::decide::can_see_connection(state, &me.user.id, &c.id) => Ok(c),
         found => Err(Refusal {
             reason: Some(if found.is_some() {
                 "connection-not-visible"
@@ -315,12 +316,18 @@ impl Change<'_> {
         me: &AuthUser,
         conn: &Connection,
     ) -> Result<&'static str, ApiError> {
-        access::manage_profiles_authority(&me.user, conn).map_err(|reason| {
-            self.deny(state, actor, reason, json!({ "connection_id": conn.id }));
-            ApiError::forbidden(
-                "only the connection's owner or an administrator can change its sharing profiles",
-            )
-        })
+        match access::decide::manage_profiles(state, &me.user.id, &conn.id) {
+            porthole_access::Decision::Allow { authority } => Ok(authority.as_str()),
+            porthole_access::Decision::Deny(reason) => {
+                self.deny(
+                    state,
+                    actor,
+                    reason.as_str(),
+                    json!({ "connection_id": conn.id }),
+                );
+                Err(ApiError::denied(reason))
+            }
+        }
     }
 }
 
@@ -398,7 +405,9 @@ async fn create(
         &outcome,
         StatusCode::CREATED,
     );
-    Ok((StatusCode::CREATED, Json(outcome?)))
+    let out = outcome?;
+    access::refresh(&state).await?;
+    Ok((StatusCode::CREATED, Json(out)))
 }
 
 async fn replace(
@@ -441,7 +450,9 @@ async fn replace(
     }
     .await;
     change.allow(&state, &actor, authority, detail, &outcome, StatusCode::OK);
-    Ok(Json(outcome?))
+    let out = outcome?;
+    access::refresh(&state).await?;
+    Ok(Json(out))
 }
 
 async fn remove(
@@ -477,6 +488,7 @@ async fn remove(
         StatusCode::NO_CONTENT,
     );
     outcome?;
+    access::refresh(&state).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -526,7 +538,9 @@ async fn clone(
         &outcome,
         StatusCode::CREATED,
     );
-    Ok((StatusCode::CREATED, Json(outcome?)))
+    let out = outcome?;
+    access::refresh(&state).await?;
+    Ok((StatusCode::CREATED, Json(out)))
 }
 
 #[cfg(test)]

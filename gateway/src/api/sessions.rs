@@ -1,6 +1,9 @@
 //! Live sessions and their share links.
 //!
-//! Originator (or administrator):
+//! Every decision is the access model's (share-admin.md R43–R47, R51; see
+//! [`access::decide`]); denials answer `{error, reason}` with the §5 reason code.
+//!
+//! Originator (minting: R43, `share` on the connection):
 //! * `GET /api/tunnels/{tunnel}/session` — the session behind a tunnel UUID (what the
 //!   page knows), with the connection's sharing profiles.
 //! * `POST /api/sessions/{id}/links` `{profile_id, expires_in_secs?, max_uses?}` → 201
@@ -9,10 +12,12 @@
 //!   headers; only the key's hash is kept, so the URL is shown once.
 //! * `GET /api/sessions/{id}/links`, `DELETE /api/sessions/{id}/links/{link}` (revoking
 //!   a link also disconnects whoever joined through it).
-//! * `DELETE /api/sessions/{id}` — end the session.
+//! * `DELETE /api/sessions/{id}` — end the session (R47: originator, owner, record-tier
+//!   Share Admin, `monitor_sessions`).
 //!
-//! Administrators:
-//! * `GET /api/sessions` (others see only their own), `GET /api/sessions/{id}`.
+//! Overseers (R45, R46, R51: the connection's owner, record-tier Share Admins,
+//! `monitor_sessions` holders):
+//! * `GET /api/sessions` (everyone sees their own), `GET /api/sessions/{id}`.
 //! * `POST /api/sessions/{id}/watch` (read-only) and `POST /api/sessions/{id}/join`
 //!   (with control) → `{ticket}` for a `GUAC_TYPE=s&GUAC_ID=<ticket>` tunnel.
 //!
@@ -34,6 +39,7 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use porthole_access::Decision;
 use porthole_protocol::Status;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -85,7 +91,7 @@ async fn by_tunnel(
     let s = state
         .sessions
         .by_tunnel(&tunnel)
-        .filter(|s| access::can_share_session(&me.user, s))
+        .filter(|s| access::decide::see_session(&state, &me.user.id, s))
         .ok_or_else(|| ApiError::not_found("no live session for this tunnel"))?;
     let sharing_profiles = profiles::list_for_connection(&state.store, &s.info.connection_id)
         .await
@@ -97,13 +103,12 @@ async fn by_tunnel(
 }
 
 async fn list(State(state): State<AppState>, Authed(me): Authed) -> Json<Vec<SessionSnapshot>> {
-    let all = access::can_monitor_sessions(&me.user);
     Json(
         state
             .sessions
             .list()
             .into_iter()
-            .filter(|s| !s.is_ended() && (all || s.info.user_id == me.user.id))
+            .filter(|s| !s.is_ended() && access::decide::see_session(&state, &me.user.id, s))
             .map(|s| s.snapshot())
             .collect(),
     )
@@ -115,7 +120,7 @@ async fn read(
     Path(id): Path<String>,
 ) -> Result<Json<SessionSnapshot>, ApiError> {
     let s = live(&state, &id)?;
-    if !(access::can_monitor_sessions(&me.user) || s.info.user_id == me.user.id) {
+    if !access::decide::see_session(&state, &me.user.id, &s) {
         return Err(ApiError::not_found("no such live session"));
     }
     Ok(Json(s.snapshot()))
@@ -128,27 +133,10 @@ async fn end(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let s = live(&state, &id)?;
-    let allowed = access::can_end_session(&me.user, &s);
-    audit(
-        &state,
-        &actor(&me, peer),
-        Attempt {
-            action: "session.end",
-            target_type: "session",
-            target_id: &id,
-            allowed,
-            authority: if allowed {
-                access::authority(&me.user, &s.info.user_id)
-            } else {
-                "not the originator or an administrator"
-            },
-            detail: json!({"connection_id": s.info.connection_id, "originator": s.info.username}),
-        },
-    );
-    if !allowed {
-        return Err(ApiError::forbidden(
-            "only the session's originator or an administrator can end it",
-        ));
+    if let Decision::Deny(r) =
+        access::decide::kill_session(&state, &actor(&me, peer), &me.user.id, &s)
+    {
+        return Err(ApiError::denied(r));
     }
     state.sessions.end_session(
         &state,
@@ -193,24 +181,9 @@ async fn mint(
     Json(b): Json<MintBody>,
 ) -> Result<(StatusCode, Json<Minted>), ApiError> {
     let s = live(&state, &id)?;
-    let allowed = access::can_share_session(&me.user, &s);
-    if !allowed {
-        audit(
-            &state,
-            &actor(&me, peer),
-            Attempt {
-                action: "link.mint",
-                target_type: "session",
-                target_id: &id,
-                allowed: false,
-                authority: "not the originator or an administrator",
-                detail: json!({"profile_id": b.profile_id}),
-            },
-        );
-        return Err(ApiError::forbidden(
-            "only the session's originator can share it",
-        ));
-    }
+    let permit =
+        access::decide::mint_link(&state, &actor(&me, peer), &me.user.id, &s, &b.profile_id)
+            .map_err(ApiError::denied)?;
     if let Some(e) = b.expires_in_secs {
         if e == 0 || e > MAX_EXPIRY_SECS {
             return Err(ApiError::bad_request(
@@ -285,7 +258,7 @@ async fn mint(
             target_type: "share_link",
             target_id: &link.id,
             allowed: true,
-            authority: access::authority(&me.user, &s.info.user_id),
+            authority: permit.authority.as_str(),
             detail: json!({"session_id": s.info.id, "profile": profile.name, "read_only": profile.read_only,
             "expires_at": link.expires_at, "max_uses": link.max_uses}),
         },
@@ -300,7 +273,7 @@ async fn list_links(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Link>>, ApiError> {
     let s = live(&state, &id)?;
-    if !access::can_share_session(&me.user, &s) {
+    if !access::decide::see_session(&state, &me.user.id, &s) {
         return Err(ApiError::not_found("no such live session"));
     }
     Ok(Json(s.snapshot().links))
@@ -313,27 +286,13 @@ async fn revoke(
     Path((id, link_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let s = live(&state, &id)?;
-    let allowed = access::can_share_session(&me.user, &s);
-    audit(
-        &state,
-        &actor(&me, peer),
-        Attempt {
-            action: "link.revoke",
-            target_type: "share_link",
-            target_id: &link_id,
-            allowed,
-            authority: if allowed {
-                access::authority(&me.user, &s.info.user_id)
-            } else {
-                "not the originator or an administrator"
-            },
-            detail: json!({"session_id": id}),
-        },
-    );
-    if !allowed {
-        return Err(ApiError::forbidden(
-            "only the session's originator can revoke its links",
-        ));
+    let found = s
+        .link(&link_id)
+        .ok_or_else(|| ApiError::not_found("no such live link"))?;
+    if let Decision::Deny(r) =
+        access::decide::revoke_link(&state, &actor(&me, peer), &me.user.id, &s, &found)
+    {
+        return Err(ApiError::denied(r));
     }
     let link = s
         .remove_link(&link_id)
@@ -367,32 +326,10 @@ async fn admin_ticket(
     control: bool,
 ) -> Result<Json<TicketOut>, ApiError> {
     let s = live(state, id)?;
-    let allowed = access::can_monitor_sessions(&me.user);
-    let action = if control {
-        "session.join"
-    } else {
-        "session.watch"
-    };
-    audit(
-        state,
-        &actor(me, peer),
-        Attempt {
-            action,
-            target_type: "session",
-            target_id: id,
-            allowed,
-            authority: if allowed {
-                "admin"
-            } else {
-                "not an administrator"
-            },
-            detail: json!({"connection_id": s.info.connection_id, "originator": s.info.username}),
-        },
-    );
-    if !allowed {
-        return Err(ApiError::forbidden(
-            "only administrators can watch or join other sessions",
-        ));
+    if let Decision::Deny(r) =
+        access::decide::join_session(state, &actor(me, peer), &me.user.id, &s, control)
+    {
+        return Err(ApiError::denied(r));
     }
     let mut parameters = std::collections::BTreeMap::new();
     if !control {
@@ -480,7 +417,11 @@ async fn redeem(
         .flatten();
     let outcome = match &found {
         None => Err("unknown"),
-        Some((s, link_id)) => s.use_link(link_id).map(|l| (s.clone(), l)),
+        // R44: the minter must still hold `share`, the profile and connection exist.
+        Some((s, link_id)) => match s.link(link_id) {
+            Some(l) if !access::decide::use_link(&state, s, &l).is_allowed() => Err("revoked"),
+            _ => s.use_link(link_id).map(|l| (s.clone(), l)),
+        },
     };
     let (s, link) = match outcome {
         Ok(v) => v,

@@ -5,7 +5,8 @@
 //!   → 201 with the user. Names and emails are unique (409 otherwise); passwords need at
 //!   least 8 characters.
 //!
-//! The enterprise model (nodes, roles) extends these accounts; it does not replace them.
+//! New accounts become users of the default enterprise's root node; administrators also
+//! members of its `Administrator` role ([`crate::access::enroll_user`]).
 
 use super::Authed;
 use crate::error::ApiError;
@@ -123,6 +124,7 @@ async fn create(
             ApiError::internal(e)
         }
     })?;
+    crate::access::enroll_user(&state, &user.id, b.is_admin).await?;
     tracing::info!(user = %user.username, by = %me.user.username, "user created");
     Ok((StatusCode::CREATED, Json(user)))
 }

@@ -100,7 +100,8 @@ pub(crate) async fn authorize(
             relay::TunnelEnd::new(Status::ServerError, "connection lookup failed")
         })?
         .ok_or_else(not_found)?;
-    if !access::can_open_connection(&user.user, &conn) {
+    let actor = crate::events::Actor::user(&user.user, None);
+    if !access::decide::start_session(state, &actor, &user.user.id, &conn.id).is_allowed() {
         // Indistinguishable from a missing connection: ids are not disclosed.
         return Err(not_found());
     }

@@ -107,7 +107,7 @@ async fn the_audit_trail_shows_allowed_and_denied_profile_changes_newest_first_w
                 "connection",
                 bobs.as_str(),
                 "allowed",
-                "connection-owner"
+                "owner"
             ),
             (
                 "bob",
@@ -115,7 +115,7 @@ async fn the_audit_trail_shows_allowed_and_denied_profile_changes_newest_first_w
                 "connection",
                 bobs.as_str(),
                 "allowed",
-                "connection-owner"
+                "owner"
             ),
             (
                 "bob",
@@ -131,7 +131,7 @@ async fn the_audit_trail_shows_allowed_and_denied_profile_changes_newest_first_w
                 "connection",
                 env.conn.as_str(),
                 "allowed",
-                "admin"
+                "owner"
             ),
         ]
     );

@@ -7,6 +7,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code fails loudly
 
+mod access_cli;
+mod access_faq;
+mod access_rules;
 mod auth;
 mod bad_input;
 mod fixture;

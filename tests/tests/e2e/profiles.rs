@@ -457,8 +457,9 @@ async fn the_owner_of_a_connection_manages_its_profiles_and_other_users_cannot_e
     assert_eq!(st, 201);
     let (st, _) = call(&env, Method::DELETE, &profile_path(&copy), &bob, None).await;
     assert_eq!(st, 204);
-    // So may an administrator.
-    let (st, list) = call(
+    // An administrator was not given Bob's connection: it sees nothing of it
+    // (share-admin.md restriction 4: Share Admin acts only on what it was added to).
+    let (st, _) = call(
         &env,
         Method::GET,
         &format!("/api/connections/{bobs}/sharing-profiles"),
@@ -466,8 +467,7 @@ async fn the_owner_of_a_connection_manages_its_profiles_and_other_users_cannot_e
         None,
     )
     .await;
-    assert_eq!(st, 200);
-    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(st, 404);
 
     // Bob cannot see the administrator's connection, nor Eve Bob's: every profile
     // request answers exactly like a missing connection or profile.
