@@ -221,3 +221,80 @@ async fn the_first_start_offers_a_running_demo_desktop() {
         .unwrap();
     assert_eq!(list, json!([]));
 }
+
+#[tokio::test]
+async fn clipboard_goes_both_ways_through_a_builtin_vnc_session() {
+    if skip() {
+        return;
+    }
+    let x = Xvnc::start(640, 480, None).unwrap();
+    x.fill("#3366cc").unwrap();
+    let env = vnc_env(&x, None).await;
+    let mut c = GuacClient::connect(&env.gw.tunnel_url(&query(&env.token, &env.conn)))
+        .await
+        .unwrap();
+    let mut d = Display::default();
+    until_colour(&mut c, &mut d, [0x33, 0x66, 0xcc]).await;
+
+    // Browser → X: a text/plain clipboard stream, as Guacamole.Client sends it.
+    let text = "héllo from the browser";
+    let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, text);
+    c.send("clipboard", &["4", "text/plain"]).await.unwrap();
+    c.send("blob", &["4", &b64]).await.unwrap();
+    c.send("end", &["4"]).await.unwrap();
+    let mut on_x = String::new();
+    for _ in 0..60 {
+        on_x = x
+            .x("xclip", &["-o", "-selection", "clipboard"])
+            .unwrap_or_default();
+        if on_x == text {
+            break;
+        }
+        // Keep the tunnel read so frames are acknowledged.
+        let _ = c.next(Duration::from_millis(100)).await;
+    }
+    assert_eq!(on_x, text, "the X clipboard got the browser's text");
+
+    // X → browser: set the X clipboard; the tunnel carries a clipboard stream with it.
+    let mut child = std::process::Command::new("xclip")
+        .args(["-i", "-selection", "clipboard"])
+        .env("DISPLAY", format!(":{}", x.display))
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all("from X, ünïcode".as_bytes())
+            .unwrap();
+    }
+    let _ = child.wait();
+    let mut got = Vec::new();
+    let mut stream: Option<String> = None;
+    let deadline = tokio::time::Instant::now() + T;
+    while tokio::time::Instant::now() < deadline {
+        let Some(i) = c.next(T).await.unwrap() else {
+            break;
+        };
+        match i.opcode() {
+            "clipboard" => stream = i.arg(0).map(str::to_owned),
+            "blob" if stream.as_deref() == i.arg(0) => got.extend(
+                base64::Engine::decode(
+                    &base64::engine::general_purpose::STANDARD,
+                    i.arg(1).unwrap(),
+                )
+                .unwrap(),
+            ),
+            "end" if stream.as_deref() == i.arg(0) => break,
+            "sync" => {
+                let ts = i.arg(0).unwrap().to_owned();
+                c.send("sync", &[&ts]).await.unwrap();
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(String::from_utf8_lossy(&got), "from X, ünïcode");
+}
