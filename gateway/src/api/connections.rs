@@ -54,6 +54,8 @@ struct Summary {
     active_sessions: usize,
     /// People on the connection's live sessions: originators plus viewers.
     active_users: usize,
+    /// The shared folder the caller reaches it through, if any (the client groups by it).
+    folder: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -193,10 +195,21 @@ async fn list(
     let all = connections::list(&state.store)
         .await
         .map_err(ApiError::internal)?;
+    let folder_of = |conn: &str| {
+        let s = state.access.read();
+        let mine = s.folders_of(&me.user.id);
+        s.folders_holding(conn)
+            .iter()
+            .filter(|f| mine.contains(*f))
+            .filter_map(|f| s.folder(f))
+            .map(|f| f.name.clone())
+            .min()
+    };
     Ok(Json(
         all.into_iter()
             .filter(|c| access::decide::can_access(&state, &me.user.id, &c.id))
             .map(|c| Summary {
+                folder: folder_of(&c.id),
                 active_sessions: state.sessions.count_for_connection(&c.id),
                 active_users: state.sessions.users_on_connection(&c.id),
                 id: c.id,

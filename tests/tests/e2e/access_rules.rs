@@ -500,6 +500,9 @@ async fn r09_r10_r14_folders_give_their_members_access() {
     .await;
     assert_eq!(st, 200, "{o}");
     let (_c, _) = open_as(&env, &bob, &env.conn).await;
+    // His connection list shows it under the folder (the web client groups by it).
+    let (_, mine) = call(&env, Method::GET, "/api/connections", &bob, None).await;
+    assert_eq!(mine[0]["folder"], "Team", "{mine}");
     let (st, v) = call(
         &env,
         Method::GET,
