@@ -12,6 +12,7 @@
 //!   model that decodes PNG images for pixel checks.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod bench;
 pub mod client;
 pub mod gateway;
 pub mod pg;
