@@ -172,7 +172,10 @@ async fn measure(route: Route, t: &Targets<'_>, opts: &RelayOptions) -> Result<M
         }
         if client.is_finished() {
             let r = (&mut client).await;
-            bail!("{} client ended during the measurement: {r:?}", route.name());
+            bail!(
+                "{} client ended during the measurement: {r:?}",
+                route.name()
+            );
         }
     }
     let secs = t0.elapsed().as_secs_f64();
