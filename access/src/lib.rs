@@ -178,7 +178,8 @@
 //! * An administrator with `manage_user` / `manage_nodes` can widen their own Share Admin
 //!   *scope* by moving users or nodes under their SA entries (R1, R2 allow it; stored
 //!   rights do not change). Should moves be limited to nodes outside one's own SA scope?
-//! * Deleting nodes (`manage_nodes` lists it) has no CLI verb or rule; not implemented.
+//! * Deleting nodes (`manage_nodes` lists it) has no rule and no CLI verb in the spec, so
+//!   v1 offers no way to delete a node.
 //! * Locking oneself (`enterprise-user --lock` on one's own account) is allowed.
 #![forbid(unsafe_code)]
 
