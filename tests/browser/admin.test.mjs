@@ -65,7 +65,7 @@ describe('settings pages', () => {
   after(() => cleanup.run());
 
   test('create an RDP connection with the protocol form; the password stays secret', async () => {
-    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('link', { name: 'Settings', exact: true }).click();
     await page.getByRole('heading', { name: 'Connections' }).waitFor();
     await page.getByRole('link', { name: 'New connection' }).click();
     await page.getByRole('heading', { name: 'New connection' }).waitFor();
@@ -231,7 +231,7 @@ describe('settings pages', () => {
   test('settings are for administrators only', async () => {
     const carol = await newPage(browser);
     await signInUi(carol, gateway.url, 'carol', 'carol-is-not-admin');
-    assert.equal(await carol.getByRole('link', { name: 'Settings' }).count(), 0);
+    assert.equal(await carol.getByRole('link', { name: 'Settings', exact: true }).count(), 0);
     await carol.goto(`${gateway.url}/#/admin/sessions`);
     await carol.getByRole('heading', { name: 'Connections' }).waitFor();
     assert.match(carol.url(), /#\/$/);

@@ -415,7 +415,7 @@ describe('sharing a live session in the web client', () => {
     await signInUi(admin, gateway.url, 'admin', gateway.adminPassword);
     // alice's desktop is hers (share-admin.md): it is not on the administrator's own list,
     // but the administrator monitors her session (R51).
-    await admin.getByRole('link', { name: 'Settings' }).click();
+    await admin.getByRole('link', { name: 'Settings', exact: true }).click();
     await admin.getByRole('link', { name: 'Active sessions' }).click();
     const row = admin.locator('tr[data-session-id]', { hasText: 'Sim desktop' });
     await row.waitFor();
