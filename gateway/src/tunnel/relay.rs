@@ -66,10 +66,12 @@ const READ_CHUNK: usize = 64 * 1024;
 /// READ_CHUNK) and is given back when it empties after a small read, so an idle tunnel
 /// holds a few KiB, not a burst-sized buffer.
 const MIN_READ: usize = 4 * 1024;
-/// Largest WebSocket message sent, give or take one instruction. Bigger frames are cut
-/// at instruction boundaries into slices of the same bytes: the WebSocket library keeps
-/// a staging buffer as large as the largest message it ever sent, per tunnel.
-const MESSAGE_TARGET: usize = 16 * 1024;
+/// Largest WebSocket message sent, give or take one instruction. Bigger frames (VNC
+/// snapshots) are cut at instruction boundaries into slices of the same bytes: the
+/// WebSocket library keeps a staging buffer as large as the largest message it ever
+/// sent, per tunnel. guacd frames (one read, ≤ 64 KiB) are never scanned: cutting them
+/// to 16 KiB doubled the CPU per GB relayed (BENCHMARKS.md, "Relay").
+const MESSAGE_TARGET: usize = 256 * 1024;
 /// How long closing may take before the tasks are abandoned.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
@@ -808,7 +810,9 @@ async fn upstream_reader(
             }
         }
         if !batch.is_empty() {
-            let frame = batch.split().freeze();
+            // Take the whole buffer: `split()` would leave the burst's spare capacity
+            // alive in `batch` for the tunnel's life (~97 KiB measured).
+            let frame = std::mem::take(&mut batch).freeze();
             state
                 .metrics
                 .bytes_to_browser
