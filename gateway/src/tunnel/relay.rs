@@ -548,21 +548,31 @@ async fn connect_upstream(
     target: &crate::store::connections::GuacdTarget,
     req: &HandshakeRequest,
 ) -> Result<(GuacdSession, Vec<Bytes>), TunnelEnd> {
+    let handshake = async {
+        state.guacd.connect(target, req).await.map_err(|e| {
+            state.metrics.handshake_failed(e.kind());
+            warn!(error = %e, guacd = %format!("{}:{}", target.host, target.port), "guacd handshake failed");
+            TunnelEnd::new(e.status(), e.to_string())
+        })
+    };
+    while_connecting(state, browser, handshake).await
+}
+
+/// Runs `fut` (an upstream's connect and handshake) while answering the browser's pings,
+/// closing a silent browser, and giving up when the gateway drains. Returns the result
+/// with the browser instructions that arrived meanwhile (at most EARLY_INPUT).
+pub(super) async fn while_connecting<T>(
+    state: &AppState,
+    browser: &mut Browser,
+    fut: impl std::future::Future<Output = Result<T, TunnelEnd>>,
+) -> Result<(T, Vec<Bytes>), TunnelEnd> {
     let mut early: Vec<Bytes> = Vec::new();
-    let handshake = state.guacd.connect(target, req);
-    tokio::pin!(handshake);
+    tokio::pin!(fut);
     let browser_timeout = Duration::from_millis(state.config.tunnel.browser_timeout_ms);
     let mut shutdown = state.shutdown.clone();
     loop {
         tokio::select! {
-            r = &mut handshake => match r {
-                Ok(s) => return Ok((s, early)),
-                Err(e) => {
-                    state.metrics.handshake_failed(e.kind());
-                    warn!(error = %e, guacd = %format!("{}:{}", target.host, target.port), "guacd handshake failed");
-                    return Err(TunnelEnd::new(e.status(), e.to_string()));
-                }
-            },
+            r = &mut fut => return r.map(|v| (v, early)),
             msg = tokio::time::timeout(browser_timeout, browser.stream.next()) => {
                 let forward = browser_message(msg, &mut browser.filter, &browser.ctl_tx, state).await?;
                 for (_, b) in forward {

@@ -18,7 +18,7 @@
 
 use super::relay::{
     browser_message, draining, kicked, merge_kick, originator_finished, record_session_start,
-    Browser, Control, Role, Stop, TunnelEnd,
+    while_connecting, Browser, Control, Role, Stop, TunnelEnd,
 };
 use crate::auth::AuthUser;
 use crate::session::{JoinRequest, Session, SessionInfo, Upstream};
@@ -78,29 +78,6 @@ fn config(state: &AppState, conn: &Connection, browser: &Browser) -> Result<VncC
     Ok(cfg)
 }
 
-/// Runs `fut` while answering the browser's pings (as the guacd handshake does).
-async fn while_connecting<T>(
-    state: &AppState,
-    browser: &mut Browser,
-    fut: impl std::future::Future<Output = Result<T, TunnelEnd>>,
-) -> Result<T, TunnelEnd> {
-    tokio::pin!(fut);
-    let timeout = Duration::from_millis(state.config.tunnel.browser_timeout_ms);
-    let mut shutdown = state.shutdown.clone();
-    loop {
-        tokio::select! {
-            r = &mut fut => return r,
-            msg = tokio::time::timeout(timeout, browser.stream.next()) => {
-                // Input before the desktop exists has nowhere to go.
-                browser_message(msg, &mut browser.filter, &browser.ctl_tx, state).await?;
-            }
-            _ = draining(&mut shutdown) => {
-                return Err(TunnelEnd::new(Status::ServerBusy, "the gateway is shutting down; reconnect in a moment"));
-            }
-        }
-    }
-}
-
 /// `GUAC_TYPE=c` on a `builtin` connection: connect to the VNC server, start a session.
 pub(super) async fn originate(
     state: &AppState,
@@ -119,8 +96,9 @@ pub(super) async fn originate(
             TunnelEnd::new(e.status(), e.to_string())
         })
     };
+    // Input that arrives before the desktop exists has nowhere to go.
     let vnc = match while_connecting(state, browser, connect).await {
-        Ok(v) => v,
+        Ok((v, _early)) => v,
         Err(end) => return end,
     };
     let info = SessionInfo {
